@@ -74,7 +74,7 @@ fetch() {
 		echo "  FETCH   linux-image-$kver ($ver)"
 		rm -rf "$dir" "$images/.deb-$kver"
 		mkdir -p "$images/.deb-$kver"
-		(cd "$images/.deb-$kver" && apt-get download -q "linux-image-$kver=$ver" >/dev/null)
+		(cd "$images/.deb-$kver" && apt-get download -q -o APT::Sandbox::User=root "linux-image-$kver=$ver" >/dev/null)
 		deb=$(ls "$images/.deb-$kver"/*.deb)
 		mkdir -p "$dir"
 		dpkg-deb -x "$deb" "$dir"
