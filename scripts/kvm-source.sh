@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prepare the KVM source kvm-fastinval is built from: check that it matches
+# the target kernel exactly, extract arch/x86/kvm and virt/kvm into the build
+# directory and apply the patch queue of the kernel's series.
+#
+#   kvm-source.sh check   KVER KDIR        only the checks, print the series
+#   kvm-source.sh prepare KVER KDIR DEST   checks, extraction, patches
+#
+# KSRC=<tree or tarball> names the source; without it the Debian package
+# linux-source-<series> (/usr/src/linux-source-<series>.tar.xz) is used and
+# its version must equal the one of linux-headers-<KVER>.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+patches=$top/src/patches
+ksrc=${KSRC:-}
+
+# What the build takes from the source: KVM itself, and checkpatch.
+members=(Makefile arch/x86/kvm virt/kvm scripts/checkpatch.pl
+	 scripts/spelling.txt scripts/const_structs.checkpatch)
+
+die() {
+	echo "kvm-fastinval: $*" >&2
+	exit 1
+}
+
+usage() { die "usage: $0 check KVER KDIR | prepare KVER KDIR DEST"; }
+
+# "6.12.117" from a top-level kernel Makefile on stdin.
+makefile_version() {
+	awk -F' *= *' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
+		       $1 == "SUBLEVEL" { s = $2 } END { if (v != "") print v "." p "." s }'
+}
+
+check_target() {
+	local kver=$1 kdir=$2
+
+	[ -f "$kdir/Makefile" ] ||
+		die "no kernel headers for $kver in $kdir: install linux-headers-$kver, or set KDIR="
+	[ -f "$kdir/include/config/auto.conf" ] ||
+		die "$kdir is not a configured kernel build tree (no include/config/auto.conf)"
+	grep -qx 'CONFIG_X86_64=y' "$kdir/include/config/auto.conf" ||
+		die "$kver is not an x86_64 kernel: kvm-fastinval replaces x86 kvm.ko only"
+	grep -qx 'CONFIG_KVM=m' "$kdir/include/config/auto.conf" ||
+		die "$kver does not build KVM as a module (CONFIG_KVM=m): nothing to replace"
+
+	kernel_version=$(makefile_version <"$kdir/Makefile")
+	if [ -z "$kernel_version" ]; then
+		# Debian's per-flavour headers Makefile only includes the common one.
+		kernel_version=$(make -s -C "$kdir" kernelversion 2>/dev/null) ||
+			die "cannot read the kernel version of $kdir"
+	fi
+	series=${kernel_version%.*}
+	[ -d "$patches/$series" ] ||
+		die "kernel series $series ($kver) is not supported; supported: $(cd "$patches" && echo *)"
+}
+
+# Set $source (tree or tarball) and check its version against the target.
+find_source() {
+	local kver=$1 hdr_pkg hdr_ver src_pkg src_ver
+
+	if [ -n "$ksrc" ]; then
+		[ -e "$ksrc" ] || die "KSRC=$ksrc does not exist"
+		source=$(realpath "$ksrc")
+		if [ -d "$source" ]; then
+			[ -d "$source/arch/x86/kvm" ] && [ -d "$source/virt/kvm" ] ||
+				die "KSRC=$ksrc is not a kernel tree (no arch/x86/kvm, virt/kvm)"
+			source_version=$(makefile_version <"$source/Makefile")
+			check_source_version "KSRC=$ksrc"
+		fi
+		# A tarball's version is checked once its Makefile is extracted.
+		return
+	fi
+
+	command -v dpkg-query >/dev/null ||
+		die "no KSRC= given and no dpkg to find the distro source: set KSRC=<kernel tree or tarball> of version $kernel_version"
+	hdr_pkg=linux-headers-$kver
+	hdr_ver=$(dpkg-query -W -f '${Version}' "$hdr_pkg" 2>/dev/null) ||
+		die "$hdr_pkg is not installed, so the distro source version cannot be matched: install it, or set KSRC="
+	src_pkg=linux-source-$series
+	source=/usr/src/$src_pkg.tar.xz
+	src_ver=$(dpkg-query -W -f '${db:Status-Abbrev} ${Version}' "$src_pkg" 2>/dev/null |
+		  awk '$1 == "ii" { print $2 }')
+	if [ -z "$src_ver" ] || [ ! -f "$source" ]; then
+		die "the KVM source for $kver is missing: install it with 'apt-get install $src_pkg=$hdr_ver', or set KSRC="
+	fi
+	[ "$src_ver" = "$hdr_ver" ] ||
+		die "$src_pkg is $src_ver but $hdr_pkg is $hdr_ver: install the matching source with 'apt-get install $src_pkg=$hdr_ver'"
+	source_version=
+}
+
+check_source_version() {
+	[ "$source_version" = "$kernel_version" ] ||
+		die "$1 is Linux ${source_version:-of unknown version} but $kver is Linux $kernel_version: use a source of exactly $kernel_version"
+}
+
+extract() {
+	local dest=$1 topdir m
+	local -a names=()
+
+	rm -rf "$dest.tmp"
+	mkdir -p "$dest.tmp"
+	if [ -d "$source" ]; then
+		for m in "${members[@]}"; do
+			[ -e "$source/$m" ] || continue
+			mkdir -p "$dest.tmp/$(dirname "$m")"
+			cp -a "$source/$m" "$dest.tmp/$m"
+		done
+	else
+		echo "  EXTRACT ${members[*]:0:3} from $source"
+		topdir=$(tar -tf "$source" 2>/dev/null | head -n 1) || true
+		topdir=${topdir%%/*}
+		[ -n "$topdir" ] || die "$source is not a readable kernel source tarball"
+		for m in "${members[@]}"; do
+			names+=("$topdir/$m")
+		done
+		tar -xf "$source" -C "$dest.tmp" --strip-components=1 "${names[@]}" ||
+			die "cannot extract ${members[*]:0:3} from $source"
+		source_version=$(makefile_version <"$dest.tmp/Makefile")
+		check_source_version "${ksrc:+KSRC=}$source"
+	fi
+}
+
+apply_patches() {
+	local dest=$1 p
+	local -a queue
+
+	mapfile -t queue < <(find "$patches/$series" -name '*.patch' | sort)
+	for p in "${queue[@]}"; do
+		echo "  PATCH   $series/$(basename "$p")"
+		patch -d "$dest.tmp" -p1 --batch --forward --quiet <"$p" ||
+			die "patch $p does not apply to the $series source ($source)"
+	done
+}
+
+[ $# -ge 3 ] || usage
+cmd=$1 kver=$2 kdir=$3
+case "$cmd" in
+check)
+	[ $# -eq 3 ] || usage
+	check_target "$kver" "$kdir"
+	find_source "$kver"
+	echo "$series"
+	;;
+prepare)
+	[ $# -eq 4 ] || usage
+	dest=$4
+	check_target "$kver" "$kdir"
+	find_source "$kver"
+	extract "$dest"
+	apply_patches "$dest"
+	# Replace only what was extracted: the build tree holds our files too.
+	for m in "$dest.tmp"/*; do
+		rm -rf "${dest:?}/${m##*/}"
+		mv "$m" "$dest/"
+	done
+	rmdir "$dest.tmp"
+	;;
+*)
+	usage
+	;;
+esac
