@@ -1,0 +1,242 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a Debian distro kernel under QEMU TCG with kvm-fastinval installed as
+# DKMS would, and check (scripts/guest-init.sh) that it is a drop-in kvm.ko.
+#
+#   boot-test.sh KVER
+#
+# Environment:
+#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko)
+#   SELFTESTS=     test binaries: kvm_smoke, upstream/* (default build/selftests/KVER)
+#   BOOT_TIMEOUT=  seconds before a hung guest is killed (default 600)
+#   SELFTEST_TIMEOUT=  seconds per test binary in the guest (default 180)
+#   IMAGES_DIR=    unpacked linux-image debs (default build/images)
+#
+# Prints TAP; ends with "KVER: N passed, N failed".  Exit 0: all passed,
+# 1: a check failed, 2: setup error (missing input, bad usage).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "boot-test: $*" >&2; exit 2; }
+step() { echo "# boot-test: $*"; }
+
+[ $# -eq 1 ] || die "usage: $0 KVER"
+kver=$1
+image=${IMAGES_DIR:-$top/build/images}/$kver
+module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm-fastinval.ko}
+selftests=${SELFTESTS:-$top/build/selftests/$kver}
+boot_timeout=${BOOT_TIMEOUT:-600}
+selftest_timeout=${SELFTEST_TIMEOUT:-180}
+work=$top/build/boot-test
+logs=$top/build/logs/$kver
+moddir=lib/modules/$kver
+
+# Module options the guest checks for: values differ from the defaults in
+# both 6.1 and 6.12 (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c; all 0644).
+conf_opts="min_timer_period_us=345 halt_poll_ns_shrink=3"
+cmdline_opts="halt_poll_ns_grow_start=12345 tsc_tolerance_ppm=321"
+
+# Guest userspace: this machine's Debian binaries (+ their libraries).
+guest_bins=(bash dash cat ls mkdir cp readlink timeout head tail wc sort
+	    sleep uname cut tr basename dirname ln rm stat env sync stty
+	    grep sed mawk mount umount dmesg kmod)
+
+# -- host tools ---------------------------------------------------------------
+need=()
+for c in qemu-system-x86_64:qemu-system-x86 kmod:kmod cpio:cpio ldd:libc-bin \
+	 timeout:coreutils "${guest_bins[@]/%/:}"; do
+	cmd=${c%%:*} pkg=${c#*:}
+	command -v "$cmd" >/dev/null && continue
+	[ -n "$pkg" ] || pkg=$(dpkg -S "*bin/$cmd" 2>/dev/null | head -n 1 | cut -d: -f1)
+	need+=("${pkg:-$cmd}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	step "apt-get install ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${need[@]}" >/dev/null || die "cannot install ${need[*]}"
+fi
+
+# -- inputs -------------------------------------------------------------------
+[ -f "$image/boot/vmlinuz-$kver" ] ||
+	die "no $image/boot/vmlinuz-$kver (run scripts/debian-kernels.sh fetch $kver)"
+[ -d "$image/$moddir/kernel" ] || die "no $image/$moddir/kernel"
+[ -f "$module" ] || die "no module $module (set MODULE=)"
+[ -d "$selftests" ] || step "warning: no $selftests, test binaries will be reported missing"
+
+mkdir -p "$work/$kver" "$logs"
+self_sum=$(cat "$0" "$top/scripts/guest-init.sh" | sha256sum | cut -c1-16)
+
+# Write $1 (cpio) from directory $2, deterministic and owned by root.
+mkcpio() {
+	(cd "$2" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$1.tmp"
+	mv "$1.tmp" "$1"
+}
+
+# Stamp check: rebuild $1 unless $1.stamp holds $2.
+fresh() { [ -f "$1" ] && [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]; }
+
+# -- base userspace (shared by all kernels) -----------------------------------
+base=$work/base.cpio
+stamp=$self_sum
+for b in "${guest_bins[@]}"; do
+	p=$(command -v "$b") || die "no $b on this machine"
+	stamp+=" $(stat -L -c '%n:%s:%Y' "$p")"
+done
+if ! fresh "$base" "$stamp"; then
+	step "building guest userspace $base"
+	d=$work/base.d
+	rm -rf "$d"
+	mkdir -p "$d"/usr/{bin,sbin,lib,lib64} "$d"/{dev,proc,sys,tmp,run,root,etc/modprobe.d}
+	for l in bin sbin lib lib64; do ln -s "usr/$l" "$d/$l"; done
+	libs=()
+	for b in "${guest_bins[@]}"; do
+		p=$(command -v "$b")
+		cp -L "$p" "$d/usr/bin/$b"
+		mapfile -t -O "${#libs[@]}" libs < <(ldd "$p" | awk '$(NF-1) ~ /^\// { print $(NF-1) } $1 ~ /^\// { print $1 }')
+	done
+	for l in $(printf '%s\n' "${libs[@]}" | sort -u); do
+		t=$d/usr${l#/usr}
+		mkdir -p "$(dirname "$t")"
+		cp -L "$l" "$t"
+	done
+	ln -s mawk "$d/usr/bin/awk"
+	ln -s dash "$d/usr/bin/sh"
+	for t in modprobe depmod lsmod insmod rmmod modinfo; do
+		ln -s ../bin/kmod "$d/usr/sbin/$t"
+	done
+	mkcpio "$base" "$d"
+	echo "$stamp" >"$base.stamp"
+	rm -rf "$d"
+fi
+
+# -- distro modules: closure of kvm, kvm_amd, kvm_intel and our module's deps ---
+declare -A kofile
+while read -r f; do
+	n=$(basename "$f"); n=${n%%.ko*}
+	kofile[${n//-/_}]=$f
+done < <(cd "$image/$moddir" && find kernel -name '*.ko*')
+roots="kvm kvm_amd kvm_intel $(modinfo -F depends "$module" | tr , ' ')"
+mods=$work/$kver/modules.cpio
+stamp="$self_sum $(cat "$image/.version" 2>/dev/null) $roots"
+if ! fresh "$mods" "$stamp"; then
+	step "collecting distro modules for $kver"
+	queue=() files=()
+	for r in $roots; do queue+=("${r//-/_}"); done
+	declare -A seen=()
+	while [ ${#queue[@]} -gt 0 ]; do
+		m=${queue[0]} queue=("${queue[@]:1}")
+		[ -z "${seen[$m]:-}" ] || continue
+		seen[$m]=1
+		f=${kofile[$m]:-}
+		if [ -z "$f" ]; then
+			# Built in (or not a module): nothing to copy.
+			grep -q "/${m//_/[-_]}\.ko" "$image/$moddir/modules.builtin" ||
+				die "module $m (needed by kvm closure) not in $image"
+			continue
+		fi
+		files+=("$f")
+		for dm in $(modinfo -F depends "$image/$moddir/$f" | tr , ' '); do
+			queue+=("${dm//-/_}")
+		done
+	done
+	echo "# modules: ${files[*]}"
+	d=$work/$kver/modules.d
+	rm -rf "$d"
+	mkdir -p "$d/usr/$moddir"
+	for f in "${files[@]}"; do
+		mkdir -p "$d/usr/$moddir/$(dirname "$f")"
+		cp "$image/$moddir/$f" "$d/usr/$moddir/$f"
+	done
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "$image/$moddir/$f" "$d/usr/$moddir/"
+	done
+	mkcpio "$mods" "$d"
+	echo "$stamp" >"$mods.stamp"
+	rm -rf "$d"
+fi
+
+# -- this run: our module, test binaries, init, config (always rebuilt) --------
+d=$work/$kver/run.d
+rm -rf "$d"
+mkdir -p "$d/usr/$moddir/updates/dkms" "$d/etc/modprobe.d" "$d/opt/selftests/upstream"
+case $module in
+*.ko) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko" ;;
+*) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko.${module##*.ko.}" ;;
+esac
+cp "$top/packaging/modprobe.d/kvm-fastinval.conf" "$d/etc/modprobe.d/"
+echo "options kvm $conf_opts" >"$d/etc/modprobe.d/boot-test.conf"
+cat >"$d/etc/boot-test.env" <<EOF
+BT_CONF_OPTS="$conf_opts"
+BT_CMDLINE_OPTS="$cmdline_opts"
+BT_SELFTEST_TIMEOUT=$selftest_timeout
+EOF
+install -m 0755 "$top/scripts/guest-init.sh" "$d/init"
+[ ! -f "$selftests/kvm_smoke" ] || install -m 0755 "$selftests/kvm_smoke" "$d/opt/selftests/"
+for f in "$selftests"/upstream/*; do
+	[ ! -f "$f" ] || install -m 0755 "$f" "$d/opt/selftests/upstream/"
+done
+mkcpio "$work/$kver/run.cpio" "$d"
+rm -rf "$d"
+initrd=$work/$kver/initrd.cpio
+cat "$base" "$mods" "$work/$kver/run.cpio" >"$initrd"
+
+# -- boot ---------------------------------------------------------------------
+name=main
+log=$logs/boot-$name.log
+tap=$logs/boot-$name.tap
+append="console=ttyS0 panic=-1 loglevel=7"
+for o in $cmdline_opts; do append+=" kvm.$o"; done
+rm -f "$tap"
+step "booting $kver under QEMU TCG (timeout ${boot_timeout}s), log: $log"
+start=$SECONDS
+set +e
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G \
+	-nographic -monitor none -no-reboot \
+	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
+	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1
+qrc=$?
+set -e
+secs=$((SECONDS - start))
+step "guest done in ${secs}s (qemu exit $qrc)"
+
+# -- results ------------------------------------------------------------------
+set +e
+passed=0 failed=0 n=0 plan=
+result() { # result OK DESC
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1)); echo "ok $n - $2"
+	else
+		failed=$((failed + 1)); echo "not ok $n - $2"
+	fi
+}
+echo "TAP version 13"
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case $line in
+	"ok "[0-9]*) result 0 "${line#* - }" ;;
+	"not ok "[0-9]*) result 1 "${line#* - }" ;;
+	1..[0-9]*) plan=${line#1..} ;;
+	"#"*) echo "$line" ;;
+	esac
+done < <(cat "$tap" 2>/dev/null)
+guest_n=$n
+
+[ -n "$plan" ] && [ "$plan" -eq "$guest_n" ] && [ "$guest_n" -ge 15 ]
+result $? "guest ran all checks (plan 1..${plan:-none}, got $guest_n results)"
+[ "$qrc" -eq 0 ]
+result $? "guest powered off within ${boot_timeout}s (qemu exit $qrc; 124 = timeout)"
+# Kernel lines only: the guest's TAP and "# " diagnostics quote these words.
+bad=$(grep -avE '^(ok |not ok |#)' "$log" |
+      grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic|Unknown symbol|disagrees about version|general protection fault" |
+      head -n 20)
+[ -z "$bad" ]
+result $? "console log has no WARNING/BUG/Oops/panic/Unknown symbol"
+[ -z "$bad" ] || sed 's/^/# /' <<<"$bad"
+
+echo "1..$n"
+echo "# log: $log (${secs}s)"
+echo "$kver: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

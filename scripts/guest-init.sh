@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the boot-test initramfs (built by scripts/boot-test.sh): checks
+# that kvm-fastinval works as a drop-in kvm.ko, then powers the guest off.
+# TAP goes to /dev/ttyS1 (a clean channel the host parses) and, for the
+# log, to the console; command output goes to the console as "# " lines.
+# /etc/boot-test.env (written by the host) sets:
+#   BT_CONF_OPTS     "p=v ..." put in /etc/modprobe.d as "options kvm ..."
+#   BT_CMDLINE_OPTS  "p=v ..." the host put on the kernel command line as kvm.p=v
+#   BT_SELFTEST_TIMEOUT  seconds per test binary
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+
+# Whatever happens below, end by powering off (-no-reboot makes QEMU exit).
+poweroff() {
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}
+trap poweroff EXIT
+
+BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180
+# shellcheck disable=SC1091
+. /etc/boot-test.env
+
+KVER=$(uname -r)
+ST=/opt/selftests
+n=0
+
+if ! exec 3>/dev/ttyS1; then
+	echo "guest-init: no /dev/ttyS1, TAP to console only"
+	exec 3>/dev/null
+fi
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+
+say() { echo "$*" >&3; echo "$*"; }
+diag() { sed 's/^/# /'; }
+
+# tap OK DESC: OK is a status (0 = pass).
+tap() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then say "ok $n - $2"; else say "not ok $n - $2"; fi
+}
+
+# Run a command, its output as diagnostics; return its status.
+run() {
+	local rc
+	echo "# \$ $*"
+	"$@" 2>&1 | diag
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || echo "# (exit $rc)"
+	return "$rc"
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+param() { cat "/sys/module/$1/parameters/$2" 2>/dev/null; }
+dmesg_lines() { dmesg | wc -l; }
+dmesg_since() { dmesg | tail -n +"$(($1 + 1))"; }
+
+# Every "p=v" in $2 reads back as v from /sys/module/kvm_fastinval.
+params_are() {
+	local kv p v got ok=0
+	for kv in $2; do
+		p=${kv%%=*} v=${kv#*=}
+		got=$(param kvm_fastinval "$p")
+		if [ "$got" != "$v" ]; then
+			echo "# $1: kvm_fastinval.$p is '$got', want '$v'"
+			ok=1
+		fi
+	done
+	[ -n "$2" ] || { echo "# $1: no options to check"; ok=1; }
+	return $ok
+}
+
+# run_test DESC TIMEOUT BINARY: exit 0 passes; exit 4 (KSFT_SKIP) only
+# passes as a skip when SKIP_OK is set.
+run_test() {
+	local desc=$1 t=$2 bin=$3 rc
+	if [ ! -x "$bin" ]; then
+		tap 1 "$desc # missing binary ${bin#"$ST"/}"
+		return
+	fi
+	echo "# \$ timeout $t $bin"
+	(cd "$(dirname "$bin")" && timeout -k 5 "$t" "$bin") 2>&1 | diag
+	rc=${PIPESTATUS[0]}
+	case $rc in
+	0) tap 0 "$desc" ;;
+	4) if [ -n "${SKIP_OK:-}" ]; then say "ok $((n += 1)) - $desc # SKIP"
+	   else tap 1 "$desc (exit 4: skipped)"; fi ;;
+	124|137) tap 1 "$desc (timed out after ${t}s)" ;;
+	*) tap 1 "$desc (exit $rc)" ;;
+	esac
+}
+
+no_kvm_fastinval_left() {
+	! loaded kvm_fastinval && ! loaded kvm && ! loaded kvm_amd &&
+		! loaded kvm_intel && [ ! -e /sys/module/kvm ]
+}
+
+echo "# boot-test guest: $KVER, cmdline: $(cat /proc/cmdline)"
+say "TAP version 13"
+
+# -- module index -----------------------------------------------------------
+run depmod -a "$KVER"
+dep=$(grep '^kernel/arch/x86/kvm/kvm-amd\.ko[^:]*:' "/lib/modules/$KVER/modules.dep")
+echo "# modules.dep: $dep"
+case " ${dep#*:} " in
+*" updates/dkms/kvm-fastinval.ko"*" kernel/arch/x86/kvm/kvm.ko"*|\
+*" kernel/arch/x86/kvm/kvm.ko"*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko (stock kvm.ko listed too)" ;;
+*" updates/dkms/kvm-fastinval.ko"*) tap 0 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko" ;;
+*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko" ;;
+esac
+
+# -- load through kvm_amd ----------------------------------------------------
+run modprobe kvm_amd npt=1
+rc=$?
+run cat /proc/modules
+loaded kvm_amd && loaded kvm_fastinval && ! loaded kvm
+tap $((rc | $?)) "modprobe kvm_amd loads kvm_fastinval and not kvm"
+
+users=$(lsmod | awk '$1 == "kvm_fastinval" { print $4 }')
+echo "# lsmod: kvm_fastinval used by '$users'"
+case ",$users," in *,kvm_amd,*) ok=0 ;; *) ok=1 ;; esac
+tap $ok "lsmod: kvm_fastinval used by kvm_amd"
+
+target=$(readlink -f /sys/module/kvm)
+[ "$target" = /sys/module/kvm_fastinval ]
+tap $? "/sys/module/kvm resolves to /sys/module/kvm_fastinval (got '$target')"
+
+# Every kvm_fastinval parameter readable through /sys/module/kvm.
+ok=0 count=0
+want=$(ls /sys/module/kvm_fastinval/parameters 2>/dev/null)
+have=$(ls /sys/module/kvm/parameters 2>/dev/null)
+[ -n "$want" ] && [ "$want" = "$have" ] || { echo "# parameter lists differ: '$want' vs '$have'"; ok=1; }
+for p in halt_poll_ns force_emulation_prefix $want; do
+	if ! v=$(cat "/sys/module/kvm/parameters/$p" 2>&1); then
+		echo "# kvm.$p: $v"; ok=1
+	fi
+	count=$((count + 1))
+done
+tap $ok "/sys/module/kvm/parameters/* exist and are readable ($((count - 2)) params)"
+
+# A write through the alias is live in the real module.
+old=$(param kvm_fastinval halt_poll_ns)
+new=$((old + 1234))
+echo "$new" >/sys/module/kvm/parameters/halt_poll_ns
+got=$(param kvm_fastinval halt_poll_ns)
+echo "$old" >/sys/module/kvm/parameters/halt_poll_ns
+back=$(param kvm_fastinval halt_poll_ns)
+[ -n "$old" ] && [ "$got" = "$new" ] && [ "$back" = "$old" ]
+tap $? "halt_poll_ns written via /sys/module/kvm reaches kvm_fastinval ($old -> $got -> $back)"
+
+params_are "options kvm" "$BT_CONF_OPTS"
+tap $? "'options kvm $BT_CONF_OPTS' in modprobe.d reaches kvm_fastinval (loaded as dependency)"
+params_are "kvm.<p>= cmdline" "$BT_CMDLINE_OPTS"
+tap $? "kvm.<p>= on kernel cmdline ($BT_CMDLINE_OPTS) reaches kvm_fastinval (loaded as dependency)"
+
+# -- run guests --------------------------------------------------------------
+npt=$(param kvm_amd npt)
+[ "$npt" = Y ]
+tap $? "kvm_amd npt=1: /sys/module/kvm_amd/parameters/npt is '$npt'"
+[ -e /dev/kvm ] || echo "# no /dev/kvm"
+run_test "kvm_smoke with kvm_amd npt=1" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+ups=$(ls "$ST/upstream" 2>/dev/null)
+if [ -z "$ups" ]; then
+	tap 1 "upstream selftests # missing binary (empty $ST/upstream)"
+fi
+for t in $ups; do
+	SKIP_OK=1 run_test "upstream selftest $t" "$BT_SELFTEST_TIMEOUT" "$ST/upstream/$t"
+done
+
+run modprobe -r kvm_amd &&
+	run modprobe kvm_amd npt=0
+rc=$?
+npt=$(param kvm_amd npt)
+[ "$rc" -eq 0 ] && [ "$npt" = N ]
+tap $? "modprobe -r kvm_amd; modprobe kvm_amd npt=0: npt is '$npt'"
+run_test "kvm_smoke with kvm_amd npt=0" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+# -- unload ------------------------------------------------------------------
+run modprobe -r kvm_amd kvm_fastinval
+rc=$?
+run cat /proc/modules
+no_kvm_fastinval_left
+tap $((rc | $?)) "modprobe -r kvm_amd kvm_fastinval unloads both, /sys/module/kvm is gone"
+
+# -- "modprobe kvm" ------------------------------------------------------------
+run modprobe kvm
+rc=$?
+loaded kvm_fastinval && ! loaded kvm
+tap $((rc | $?)) "modprobe kvm (nothing loaded) loads kvm_fastinval and not kvm"
+params_are "options kvm" "$BT_CONF_OPTS" &&
+	params_are "kvm.<p>= cmdline" "$BT_CMDLINE_OPTS"
+tap $? "modprobe.d and cmdline kvm options reach kvm_fastinval (modprobe kvm)"
+
+# The stock kvm.ko can never load beside it (irqbypass first, so a failure
+# is the clash and not a missing dependency).
+stock=$(ls "/lib/modules/$KVER"/kernel/arch/x86/kvm/kvm.ko* 2>/dev/null | head -n 1)
+run modprobe irqbypass
+mark=$(dmesg_lines)
+if [ -z "$stock" ]; then
+	tap 1 "insmod stock kvm.ko fails beside kvm_fastinval # missing stock kvm.ko"
+else
+	run insmod "$stock"
+	rc=$?
+	log=$(dmesg_since "$mark")
+	echo "$log" | diag
+	ok=0
+	[ "$rc" -ne 0 ] || { echo "# insmod succeeded"; ok=1; }
+	! loaded kvm || { echo "# kvm is in /proc/modules"; ok=1; }
+	! echo "$log" | grep -q "Unknown symbol" || ok=1
+	tap $ok "insmod ${stock#/lib/modules/"$KVER"/} fails beside kvm_fastinval, no kvm in /proc/modules"
+	loaded kvm && run rmmod kvm
+fi
+
+# -- kvm_intel binds, fails only for lack of VMX -------------------------------
+mark=$(dmesg_lines)
+run modprobe kvm_intel
+rc=$?
+log=$(dmesg_since "$mark")
+echo "$log" | diag
+[ "$rc" -ne 0 ] && ! loaded kvm_intel
+tap $? "modprobe kvm_intel fails (TCG has no VMX)"
+! echo "$log" | grep -Eq "Unknown symbol|disagrees about version|Invalid module format|Unknown rela"
+tap $? "kvm_intel binds to kvm_fastinval: no Unknown symbol / version disagreement"
+echo "$log" | grep -Eq "kvm_intel: VMX not supported by CPU|no hardware support for 'kvm_intel'"
+tap $? "kvm_intel fails with the no-VMX message"
+
+run modprobe -r kvm_fastinval
+rc=$?
+no_kvm_fastinval_left
+tap $((rc | $?)) "modprobe -r kvm_fastinval unloads it, /sys/module/kvm is gone"
+
+# -- whole boot kernel log -------------------------------------------------------
+bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|Call Trace|Unknown symbol|disagrees about version|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN|KASAN|refcount_t:")
+[ -z "$bad" ]
+tap $? "kernel log has no WARN/BUG/Oops/Unknown symbol/version disagreement"
+[ -z "$bad" ] || echo "$bad" | diag
+
+say "1..$n"
