@@ -22,7 +22,8 @@ MODULE := $(KVM_DIR)/kvm-fastinval.ko
 # them by relative paths and each KVER builds its own objects.
 our_files := Kbuild $(wildcard src/*.c include/*.h)
 copies := $(addprefix $(BUILD)/fastinval/,$(our_files))
-prepared := $(BUILD)/.prepared
+# One stamp per source, so that another KSRC= extracts and checks again.
+prepared := $(BUILD)/.prepared-$(if $(KSRC),$(subst /,_,$(abspath $(KSRC))),distro)
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test
 all module modules: $(prepared) $(copies)
@@ -35,6 +36,7 @@ $(prepared): scripts/kvm-source.sh $(wildcard src/patches/*/*.patch) \
 	@mkdir -p $(BUILD)
 	@scripts/kvm-source.sh prepare $(KVER) $(KDIR) $(BUILD)
 	@echo 'include $$(src)/../../../fastinval/Kbuild' >$(KVM_DIR)/Kbuild
+	@rm -f $(BUILD)/.prepared-*
 	@touch $@
 
 $(BUILD)/fastinval/%: %

@@ -65,7 +65,7 @@ fetch() {
 	if [ "$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null)" != "$ver" ] ||
 	   [ "$(dpkg-query -W -f '${Version}' "linux-source-$s" 2>/dev/null)" != "$ver" ]; then
 		echo "  APT     linux-headers-$kver linux-source-$s ($ver)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q --no-install-recommends \
 			"linux-headers-$kver=$ver" "linux-source-$s=$ver" >/dev/null
 	fi
 

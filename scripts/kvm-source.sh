@@ -147,6 +147,7 @@ check)
 prepare)
 	[ $# -eq 4 ] || usage
 	dest=$4
+	trap 'rm -rf "$dest.tmp"' EXIT
 	check_target "$kver" "$kdir"
 	find_source "$kver"
 	extract "$dest"
