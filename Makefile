@@ -33,7 +33,6 @@ all module modules: $(prepared) $(copies)
 # source tarball change.
 $(prepared): scripts/kvm-source.sh $(wildcard src/patches/*/*.patch) \
 	     $(wildcard /usr/src/linux-source-*.tar.xz $(KSRC))
-	@mkdir -p $(BUILD)
 	@scripts/kvm-source.sh prepare $(KVER) $(KDIR) $(BUILD)
 	@echo 'include $$(src)/../../../fastinval/Kbuild' >$(KVM_DIR)/Kbuild
 	@rm -f $(BUILD)/.prepared-*

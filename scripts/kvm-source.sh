@@ -147,7 +147,8 @@ check)
 prepare)
 	[ $# -eq 4 ] || usage
 	dest=$4
-	trap 'rm -rf "$dest.tmp"' EXIT
+	# On failure, leave no trace of this attempt.
+	trap 'rm -rf "$dest.tmp"; rmdir "$dest" 2>/dev/null || true' EXIT
 	check_target "$kver" "$kdir"
 	find_source "$kver"
 	extract "$dest"

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-all.sh [KVER...]: the whole test suite, for every supported Debian
+# kernel (or those named): dependencies, checkpatch, build refusals, build,
+# no-op rebuild, ABI check, DKMS build in a private tree, test programs, and
+# the QEMU boot test of the DKMS-built module. KTAP-style lines, a summary,
+# exit 1 on any failure. Logs: build/logs/.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/build/logs
+mkdir -p "$logs"
+start=$(date +%s)
+n=0 passed=0 failed=0
+
+note() { echo "# $*"; }
+
+build_test_programs() {
+	make -C selftests/smoke OUTPUT="$top/$2" &&
+		scripts/build-upstream-selftests.sh "$1" "$2"
+}
+
+result() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# check DESC LOG CMD...: run CMD with its output in LOG, one result line.
+check() {
+	local desc=$1 log=$2 rc
+	shift 2
+	"$@" >"$log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || { sed 's/^/#   /' "$log" | tail -n 15; note "log: $log"; }
+	result $rc "$desc"
+	return $rc
+}
+
+# refused DESC MESSAGE CMD...: CMD must fail, say MESSAGE and compile nothing.
+refused() {
+	local desc=$1 msg=$2 log=$logs/refused.log rc=0
+	shift 2
+	"$@" >"$log" 2>&1 && rc=1
+	grep -qF -- "$msg" "$log" || rc=1
+	grep -qE '^ +(CC|LD) ' "$log" && rc=1
+	[ $rc -eq 0 ] || { sed 's/^/#   /' "$log" | tail -n 5; note "expected: $msg"; }
+	result $rc "$desc"
+}
+
+note "kvm-fastinval test suite ($(date -u '+%F %T') UTC)"
+check "dependencies installed" "$logs/deps.log" scripts/deps.sh "$@" || {
+	sed 's/^/#   /' "$logs/deps.log" | tail -n 20
+	echo "kvm-fastinval: $passed passed, $((failed)) failed"
+	exit 1
+}
+
+if [ $# -gt 0 ]; then
+	targets=$(scripts/debian-kernels.sh list | awk -v want=" $* " 'index(want, " " $2 " ")')
+else
+	targets=$(scripts/debian-kernels.sh list)
+fi
+[ -n "$targets" ] || { note "no supported kernel to test"; exit 1; }
+note "kernels: $(echo "$targets" | awk '{ printf "%s%s (%s)", sep, $2, $3; sep = ", " }')"
+
+# Bad build input is refused before anything is compiled.
+first=$(echo "$targets" | awk 'NR == 1 { print $2 }')
+fake=$top/build/tmp/fake-kdir
+rm -rf "$fake"
+mkdir -p "$fake/include/config"
+printf 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n' >"$fake/Makefile"
+printf 'CONFIG_X86_64=y\nCONFIG_KVM=m\n' >"$fake/include/config/auto.conf"
+refused "refuses a kernel without headers" "install linux-headers-0.0.0-none" \
+	make KVER=0.0.0-none
+refused "refuses an unsupported kernel series" "kernel series 5.10 (5.10.0-fake) is not supported" \
+	make KVER=5.10.0-fake KDIR="$fake"
+printf 'CONFIG_ARM64=y\nCONFIG_KVM=m\n' >"$fake/include/config/auto.conf"
+refused "refuses a non-x86_64 kernel" "is not an x86_64 kernel" \
+	make KVER=5.10.0-fake KDIR="$fake"
+mkdir -p "$fake/ksrc/arch/x86/kvm" "$fake/ksrc/virt/kvm"
+printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 1\n' >"$fake/ksrc/Makefile"
+refused "refuses a KSRC= of another version" "use a source of exactly" \
+	make KVER="$first" KSRC="$fake/ksrc"
+# A dpkg-query that reports another linux-source version.
+mkdir -p "$fake/bin"
+cat >"$fake/bin/dpkg-query" <<'EOF'
+#!/bin/sh
+case "$*" in *linux-source-*) echo "ii 0.0-fake" ;; *) exec /usr/bin/dpkg-query "$@" ;; esac
+EOF
+chmod +x "$fake/bin/dpkg-query"
+series=$(echo "$targets" | awk 'NR == 1 { print $1 }')
+refused "refuses a linux-source package of another version" "install the matching source with 'apt-get install linux-source-$series=" \
+	env PATH="$fake/bin:$PATH" make KVER="$first"
+[ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
+result $? "refused builds leave no build tree behind"
+
+while read -r series kver version; do
+	note "--- $kver (Debian $version, series $series)"
+	log=$logs/$kver
+	mkdir -p "$log"
+	note "building kvm-fastinval.ko"
+	check "$kver: make builds kvm-fastinval.ko" "$log/make.log" make KVER="$kver" -j"$(nproc)" || continue
+	make KVER="$kver" >"$log/make-again.log" 2>&1 &&
+		! grep -qE '^ +(CC|LD|EXTRACT|PATCH) ' "$log/make-again.log"
+	result $? "$kver: make again with nothing changed compiles nothing"
+	check "$kver: ABI identical to the distro kvm.ko" "$log/abi.log" make KVER="$kver" abi-check
+	sed 's/^/#   /' "$log/abi.log" | grep -E '^#   (not )?ok' || true
+	[ "$series" = "$(echo "$targets" | awk 'NR == 1 { print $1 }')" ] &&
+		check "checkpatch --strict on our kernel C and patches" "$logs/checkpatch.log" \
+			make KVER="$kver" checkpatch
+
+	note "building with DKMS in a private tree"
+	check "$kver: dkms add, build, install" "$log/dkms.log" scripts/dkms-private.sh "$kver" || continue
+	ko=$(tail -n 1 "$log/dkms.log")
+
+	note "building the test programs"
+	check "$kver: test programs build" "$log/selftests.log" \
+		build_test_programs "$kver" "build/selftests/$kver"
+
+	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
+	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
+		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
+	summary=$(grep -E "^$kver: [0-9]+ passed, [0-9]+ failed" "$log/boot-test.log" | tail -n 1)
+	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
+	result $? "$kver: boot test (${bp:-0} passed, ${bf:-?} failed)"
+done <<<"$targets"
+
+echo "1..$n"
+note "took $(($(date +%s) - start)) s"
+echo "kvm-fastinval: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
