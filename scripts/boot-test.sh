@@ -86,7 +86,7 @@ for b in "${guest_bins[@]}"; do
 done
 if ! fresh "$base" "$stamp"; then
 	step "building guest userspace $base"
-	d=$work/base.d
+	d=$work/base.d.$$	# per process: two kernels may build at once
 	rm -rf "$d"
 	mkdir -p "$d"/usr/{bin,sbin,lib,lib64} "$d"/{dev,proc,sys,tmp,run,root,etc/modprobe.d}
 	for l in bin sbin lib lib64; do ln -s "usr/$l" "$d/$l"; done
@@ -117,7 +117,8 @@ while read -r f; do
 	n=$(basename "$f"); n=${n%%.ko*}
 	kofile[${n//-/_}]=$f
 done < <(cd "$image/$moddir" && find kernel -name '*.ko*')
-roots="kvm kvm_amd kvm_intel $(modinfo -F depends "$module" | tr , ' ')"
+deps=$(modinfo -F depends "$module") || die "modinfo $module failed"
+roots="kvm kvm_amd kvm_intel ${deps//,/ }"
 mods=$work/$kver/modules.cpio
 stamp="$self_sum $(cat "$image/.version" 2>/dev/null) $roots"
 if ! fresh "$mods" "$stamp"; then
