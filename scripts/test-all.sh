@@ -17,11 +17,6 @@ n=0 passed=0 failed=0
 
 note() { echo "# $*"; }
 
-build_test_programs() {
-	make -C selftests/smoke OUTPUT="$top/$2" &&
-		scripts/build-upstream-selftests.sh "$1" "$2"
-}
-
 result() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then
@@ -122,7 +117,7 @@ while read -r series kver version; do
 
 	note "building the test programs"
 	check "$kver: test programs build" "$log/selftests.log" \
-		build_test_programs "$kver" "build/selftests/$kver"
+		scripts/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
 
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
