@@ -216,6 +216,30 @@ static void build_page_tables(uint8_t *low)
 	}
 }
 
+/* 6.12 checks EFER.LME against the guest's CPUID: give it all KVM has. */
+static void set_supported_cpuid(int kvm, int vcpu)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 64;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+			       nent * sizeof(struct kvm_cpuid_entry2));
+		if (!cpuid)
+			tap_fail("calloc: %s", strerror(errno));
+		cpuid->nent = nent;
+		if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
+		if (errno != E2BIG)
+			tap_fail("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(cpuid);
+		nent *= 2;
+	}
+	if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+		tap_fail("KVM_SET_CPUID2: %s", strerror(errno));
+	free(cpuid);
+}
+
 static void setup_long_mode(int vcpu, uint8_t *low)
 {
 	struct kvm_segment code = {
@@ -373,6 +397,7 @@ int main(void)
 		tap_fail("mmap kvm_run: %s", strerror(errno));
 	tap_pass("KVM_CREATE_VCPU and kvm_run mapping");
 
+	set_supported_cpuid(kvm, vcpu);
 	setup_long_mode(vcpu, low);
 	tap_pass("vCPU in 64-bit mode, paging on, CR3 0x%x", PML4_GPA);
 
