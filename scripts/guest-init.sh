@@ -9,6 +9,7 @@
 #   BT_CONF_OPTS     "p=v ..." put in /etc/modprobe.d as "options kvm ..."
 #   BT_CMDLINE_OPTS  "p=v ..." the host put on the kernel command line as kvm.p=v
 #   BT_SELFTEST_TIMEOUT  seconds per test binary
+#   BT_MODE          "demo": show kvm-fastinval at work instead of checking
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C
@@ -29,7 +30,7 @@ poweroff() {
 }
 trap poweroff EXIT
 
-BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180
+BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180 BT_MODE=test
 # shellcheck disable=SC1091
 . /etc/boot-test.env
 
@@ -44,6 +45,7 @@ fi
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 
 say() { echo "$*" >&3; echo "$*"; }
+
 diag() { sed 's/^/# /'; }
 
 # tap OK DESC: OK is a status (0 = pass).
@@ -106,11 +108,36 @@ no_kvm_fastinval_left() {
 		! loaded kvm_intel && [ ! -e /sys/module/kvm ]
 }
 
+# The module index, made by the real depmod as on a DKMS install.
+run depmod -a "$KVER"
+
+# -- demo mode: a transcript on ttyS1 for scripts/demo.sh ----------------------
+if [ "$BT_MODE" = demo ]; then
+	rc=0
+	show() {
+		echo "\$ $*" >&3
+		bash -c "$*" >&3 2>&1 || { rc=1; echo "(failed)" >&3; }
+	}
+	show uname -r
+	show modprobe kvm_amd
+	show "lsmod | grep -E '^(kvm|irqbypass|ccp)'"
+	show "modinfo kvm_fastinval | grep -E '^(filename|description|depends|vermagic):'"
+	show ls -l /sys/module/kvm
+	show "grep -H . /sys/module/kvm/parameters/{halt_poll_ns,tdp_mmu,enable_pmu}"
+	show "$ST/kvm_smoke"
+	show "modprobe -r kvm_amd && modprobe kvm_amd npt=0 && cat /sys/module/kvm_amd/parameters/npt"
+	show "$ST/kvm_smoke | tail -n 3"
+	show "dmesg | grep -iE 'kvm|svm' | tail -n 5"
+	show modprobe -r kvm_amd kvm_fastinval
+	show "ls /sys/module/kvm 2>&1; grep kvm /proc/modules || echo 'no kvm module loaded'"
+	[ $rc -ne 0 ] || echo "# demo: done" >&3
+	exit 0
+fi
+
 echo "# boot-test guest: $KVER, cmdline: $(cat /proc/cmdline)"
 say "TAP version 13"
 
 # -- module index -----------------------------------------------------------
-run depmod -a "$KVER"
 dep=$(grep '^kernel/arch/x86/kvm/kvm-amd\.ko[^:]*:' "/lib/modules/$KVER/modules.dep")
 echo "# modules.dep: $dep"
 case " ${dep#*:} " in
