@@ -83,16 +83,21 @@ mkdir -p "$fake/ksrc/arch/x86/kvm" "$fake/ksrc/virt/kvm"
 printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 1\n' >"$fake/ksrc/Makefile"
 refused "refuses a KSRC= of another version" "use a source of exactly" \
 	make KVER="$first" KSRC="$fake/ksrc"
-# A dpkg-query that reports another linux-source version.
+# A dpkg-query that reports linux-source as FAKE_SOURCE says (or absent).
 mkdir -p "$fake/bin"
 cat >"$fake/bin/dpkg-query" <<'EOF'
 #!/bin/sh
-case "$*" in *linux-source-*) echo "ii 0.0-fake" ;; *) exec /usr/bin/dpkg-query "$@" ;; esac
+case "$*" in
+*linux-source-*) [ -n "$FAKE_SOURCE" ] && echo "$FAKE_SOURCE" ;;
+*) exec /usr/bin/dpkg-query "$@" ;;
+esac
 EOF
 chmod +x "$fake/bin/dpkg-query"
 series=$(echo "$targets" | awk 'NR == 1 { print $1 }')
 refused "refuses a linux-source package of another version" "install the matching source with 'apt-get install linux-source-$series=" \
-	env PATH="$fake/bin:$PATH" make KVER="$first"
+	env PATH="$fake/bin:$PATH" FAKE_SOURCE="ii 0.0-fake" make KVER="$first"
+refused "refuses to build without the linux-source package" "is missing: install it with 'apt-get install linux-source-$series=" \
+	env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
 [ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
 result $? "refused builds leave no build tree behind"
 
