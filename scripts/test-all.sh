@@ -128,7 +128,7 @@ while read -r series kver version; do
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
-	summary=$(grep -E "^$kver: [0-9]+ passed, [0-9]+ failed" "$log/boot-test.log" | tail -n 1)
+	summary=$(grep -F "$kver: " "$log/boot-test.log" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
 	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
 	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
