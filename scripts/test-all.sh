@@ -15,7 +15,7 @@ mkdir -p "$logs"
 start=$(date +%s)
 n=0 passed=0 failed=0
 
-note() { echo "# $*"; }
+note() { echo "# [$(($(date +%s) - start))s] $*"; }
 
 result() {
 	n=$((n + 1))
