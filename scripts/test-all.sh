@@ -129,7 +129,8 @@ while read -r series kver version; do
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
-	summary=$(grep -E "^$kver: [0-9]+ passed, [0-9]+ failed" "$log/boot-test.log" | tail -n 1)
+	# -F: a KVER such as 6.12.117+deb12-amd64 is no regular expression.
+	summary=$(grep -F "$kver: " "$log/boot-test.log" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
 	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
 	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
@@ -138,8 +139,8 @@ while read -r series kver version; do
 	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set)"
 	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
 	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
-	summary=$(grep -E "^$kver: upstream selftests \(ci\): [0-9]+ passed, [0-9]+ failed" \
-		"$log/upstream-selftests.log" | tail -n 1)
+	summary=$(grep -F "$kver: upstream selftests (ci): " "$log/upstream-selftests.log" |
+		grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
 	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
 	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
