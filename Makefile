@@ -8,6 +8,10 @@
 #   make checkpatch     checkpatch.pl --strict on our kernel C and patches
 #   make demo           build, boot a Debian kernel in QEMU, show it working
 #   make test           everything, for every supported Debian kernel
+#   make selftests-upstream      upstream KVM selftests (curated set), stock
+#                                kvm.ko vs ours, TDP and shadow, in QEMU
+#   make selftests-upstream-all  the same with the whole x86 suite
+#   (both: for KVER= if given, else for every supported Debian kernel)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -31,7 +35,7 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
-	dkms-source dkms-install
+	dkms-source dkms-install selftests-upstream selftests-upstream-all
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -73,6 +77,15 @@ demo:
 
 test:
 	@scripts/test-all.sh
+
+# KVER given on the command line: that kernel; else every supported one.
+st_kvers = $(if $(filter command line environment,$(origin KVER)),$(KVER),\
+	$(shell scripts/debian-kernels.sh list | awk '{ print $$2 }'))
+
+selftests-upstream selftests-upstream-all:
+	@rc=0; for k in $(st_kvers); do \
+		scripts/upstream-selftests.sh $(if $(findstring -all,$@),--all) $$k || rc=1; \
+	done; exit $$rc
 
 clean:
 	rm -rf $(BUILD)

@@ -12,7 +12,12 @@
 #   BOOT_TIMEOUT=  seconds before a hung guest is killed (default 600)
 #   SELFTEST_TIMEOUT=  seconds per test binary in the guest (default 180)
 #   IMAGES_DIR=    unpacked linux-image debs (default build/images)
-#   BOOT_MODE=     "demo": print a transcript of kvm-fastinval at work instead
+#   BOOT_MODE=     "demo": print a transcript of kvm-fastinval at work instead;
+#                  "selftests": run SELFTEST_LIST against stock kvm.ko and ours
+#                  (scripts/guest-selftests.sh; the caller parses the .tap)
+#   SELFTEST_LIST= selftests mode: "PATH TIMEOUT [ARGS]" lines, PATH under SELFTESTS
+#   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
+#   QEMU_MEM=      guest memory (default 2G)
 #
 # Prints TAP; ends with "KVER: N passed, N failed".  Exit 0: all passed,
 # 1: a check failed, 2: setup error (missing input, bad usage).
@@ -175,12 +180,24 @@ BT_CONF_OPTS="$conf_opts"
 BT_CMDLINE_OPTS="$cmdline_opts"
 BT_SELFTEST_TIMEOUT=$selftest_timeout
 BT_MODE=$mode
+BT_ST_MODULES="${ST_MODULES:-stock ours}"
+BT_ST_MODES="${ST_MODES:-tdp shadow}"
 EOF
 install -m 0755 "$top/scripts/guest-init.sh" "$d/init"
 [ ! -f "$selftests/kvm_smoke" ] || install -m 0755 "$selftests/kvm_smoke" "$d/opt/selftests/"
-for f in "$selftests"/upstream/*; do
-	[ ! -f "$f" ] || install -m 0755 "$f" "$d/opt/selftests/upstream/"
-done
+if [ "$mode" = selftests ]; then
+	[ -f "${SELFTEST_LIST:-}" ] || die "selftests mode needs SELFTEST_LIST="
+	install -m 0644 "$SELFTEST_LIST" "$d/etc/selftests.list"
+	install -m 0755 "$top/scripts/guest-selftests.sh" "$d/opt/guest-selftests.sh"
+	while read -r p _; do
+		case $p in '' | '#'*) continue ;; esac
+		[ ! -f "$selftests/$p" ] || install -D -m 0755 "$selftests/$p" "$d/opt/selftests/$p"
+	done <"$SELFTEST_LIST"
+else
+	for f in "$selftests"/upstream/*; do
+		[ ! -f "$f" ] || install -m 0755 "$f" "$d/opt/selftests/upstream/"
+	done
+fi
 mkcpio "$work/$kver/run.cpio" "$d"
 rm -rf "$d"
 initrd=$work/$kver/initrd.cpio
@@ -197,7 +214,7 @@ rm -f "$tap"
 step "booting $kver under QEMU TCG (timeout ${boot_timeout}s), log: $log"
 start=$SECONDS
 set +e
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G \
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1
@@ -211,6 +228,12 @@ if [ "$mode" = demo ]; then
 	tr -d '\r' <"$tap" 2>/dev/null
 	grep -q '^# demo: done' "$tap" 2>/dev/null ||
 		{ echo "demo: the guest did not finish (qemu exit $qrc), see $log" >&2; exit 1; }
+	exit 0
+fi
+
+if [ "$mode" = selftests ]; then
+	grep -q '@@@ DONE' "$tap" 2>/dev/null ||
+		{ echo "boot-test: the guest did not finish its tests (qemu exit $qrc), see $log" >&2; exit 1; }
 	exit 0
 fi
 

@@ -9,7 +9,8 @@
 #   BT_CONF_OPTS     "p=v ..." put in /etc/modprobe.d as "options kvm ..."
 #   BT_CMDLINE_OPTS  "p=v ..." the host put on the kernel command line as kvm.p=v
 #   BT_SELFTEST_TIMEOUT  seconds per test binary
-#   BT_MODE          "demo": show kvm-fastinval at work instead of checking
+#   BT_MODE          "demo": show kvm-fastinval at work instead of checking;
+#                    "selftests": run scripts/guest-selftests.sh instead
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C
@@ -110,6 +111,13 @@ no_kvm_fastinval_left() {
 
 # The module index, made by the real depmod as on a DKMS install.
 run depmod -a "$KVER"
+
+# -- selftests mode: test lists against stock kvm.ko and ours, for the host's
+# scripts/upstream-selftests.sh.
+if [ "$BT_MODE" = selftests ]; then
+	bash /opt/guest-selftests.sh
+	exit 0
+fi
 
 # -- demo mode: a transcript on ttyS1 for scripts/demo.sh ----------------------
 if [ "$BT_MODE" = demo ]; then

@@ -3,8 +3,9 @@
 #
 # test-all.sh [KVER...]: the whole test suite, for every supported Debian
 # kernel (or those named): dependencies, checkpatch, build refusals, build,
-# no-op rebuild, ABI check, DKMS build in a private tree, test programs, and
-# the QEMU boot test of the DKMS-built module. KTAP-style lines, a summary,
+# no-op rebuild, ABI check, DKMS build in a private tree, test programs, the
+# QEMU boot test of the DKMS-built module, and the curated upstream KVM
+# selftests against the stock kvm.ko and it (scripts/upstream-selftests.sh). KTAP-style lines, a summary,
 # exit 1 on any failure. Logs: build/logs/.
 set -uo pipefail
 
@@ -128,11 +129,22 @@ while read -r series kver version; do
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
+	# -F: a KVER such as 6.12.117+deb12-amd64 is no regular expression.
 	summary=$(grep -F "$kver: " "$log/boot-test.log" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
 	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
 	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
 	result $? "$kver: boot test (${bp:-0} passed, ${bf:-?} failed)"
+
+	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set)"
+	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
+	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
+	summary=$(grep -F "$kver: upstream selftests (ci): " "$log/upstream-selftests.log" |
+		grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
+	result $? "$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko (${bp:-0} passed, ${bf:-?} failed)"
 done <<<"$targets"
 
 echo "1..$n"

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of scripts/upstream-selftests.sh, run by the boot-test /init
+# (scripts/guest-init.sh) when BT_MODE=selftests: runs a list of KVM test
+# binaries against the stock kvm.ko and against kvm-fastinval, with kvm_amd
+# in TDP (npt=1) and shadow (npt=0) mode.
+#
+# Input: /etc/selftests.list, one test a line: "PATH TIMEOUT [ARGS...]", PATH
+# relative to /opt/selftests (upstream/<test> now; our own tests later).
+# Environment (from /etc/boot-test.env): BT_ST_MODULES ("stock ours"),
+# BT_ST_MODES ("tdp shadow").
+#
+# Output on fd 3 (ttyS1, parsed by the host), nothing else on that channel:
+#   CONFIG MODULE MODE ok|fail REASON
+#   @@@ BEGIN MODULE MODE TEST
+#   ...the test's output, and any kernel splat it caused...
+#   @@@ END MODULE MODE TEST rc=RC secs=SECS splat=0|1
+#   @@@ DONE
+# MODULE is stock or ours; MODE is tdp or shadow; RC is the test's exit
+# status (124/137: timed out).
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C
+
+ST=/opt/selftests
+LIST=/etc/selftests.list
+KVER=$(uname -r)
+MODDIR=/lib/modules/$KVER
+ASIDE=/opt/aside
+BT_ST_MODULES="stock ours" BT_ST_MODES="tdp shadow"
+# shellcheck disable=SC1091
+. /etc/boot-test.env
+splats="WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic|possible circular locking|UBSAN|KASAN|refcount_t:|list_add corruption|list_del corruption"
+
+out() { echo "$*" >&3; }
+loaded() { grep -q "^$1 " /proc/modules; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+unload() {
+	local m
+	for m in kvm_amd kvm_intel kvm_fastinval kvm; do
+		! loaded "$m" || rmmod "$m" || echo "# rmmod $m failed"
+	done
+}
+
+# use stock|ours: the module index as on a host without / with our DKMS
+# package: the stock kvm.ko is what kvm_amd gets when ours is not installed.
+use() {
+	local f
+	unload
+	mkdir -p "$ASIDE"
+	if [ "$1" = stock ]; then
+		for f in "$MODDIR"/updates/dkms/kvm-fastinval.ko* /etc/modprobe.d/kvm-fastinval.conf; do
+			[ ! -e "$f" ] || { cp -a "$f" "$ASIDE/" && rm "$f"; }
+		done
+	else
+		for f in "$ASIDE"/kvm-fastinval.ko*; do
+			[ ! -e "$f" ] || { cp -a "$f" "$MODDIR/updates/dkms/" && rm "$f"; }
+		done
+		[ ! -e "$ASIDE/kvm-fastinval.conf" ] || { cp -a "$ASIDE/kvm-fastinval.conf" /etc/modprobe.d/ && rm "$ASIDE/kvm-fastinval.conf"; }
+	fi
+	depmod -a "$KVER"
+}
+
+# setup MODULE MODE: load kvm_amd in MODE; prints the reason on failure.
+setup() {
+	local npt want=Y got err
+	case $2 in
+	tdp) npt=1 ;;
+	shadow) npt=0 want=N ;;
+	*) echo "unknown mode $2"; return 1 ;;
+	esac
+	! loaded kvm_amd || rmmod kvm_amd
+	if ! err=$(modprobe kvm_amd npt=$npt 2>&1); then
+		echo "modprobe kvm_amd npt=$npt failed: $err"
+		return 1
+	fi
+	got=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
+	[ "$got" = "$want" ] || { echo "kvm_amd npt is '$got', want '$want'"; return 1; }
+	if [ "$1" = stock ]; then
+		loaded kvm && ! loaded kvm_fastinval || { echo "stock kvm.ko is not the one loaded"; return 1; }
+	else
+		loaded kvm_fastinval && ! loaded kvm || { echo "kvm_fastinval is not the one loaded"; return 1; }
+	fi
+	[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
+}
+
+# run_one MODULE MODE PATH TIMEOUT ARGS...
+run_one() {
+	local module=$1 mode=$2 path=$3 t=$4 name rc t0 t1 mark bad splat=0
+	shift 4
+	name=${path##*/}
+	out "@@@ BEGIN $module $mode $name"
+	mark=$(dmesg | wc -l)
+	t0=$(uptime_s)
+	if [ -x "$ST/$path" ]; then
+		echo "# \$ timeout $t $path $*" >&3
+		(cd "$(dirname "$ST/$path")" && exec timeout -k 5 "$t" "$ST/$path" "$@") </dev/null >&3 2>&1
+		rc=$?
+	else
+		echo "missing binary $path" >&3
+		rc=127
+	fi
+	t1=$(uptime_s)
+	bad=$(dmesg | tail -n +"$((mark + 1))" | grep -E "$splats")
+	if [ -n "$bad" ]; then
+		splat=1
+		echo "# kernel log during the test:" >&3
+		dmesg | tail -n +"$((mark + 1))" | head -n 60 >&3
+	fi
+	# A test may end without a newline: END is matched anywhere in a line.
+	out "@@@ END $module $mode $name rc=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') splat=$splat"
+	echo "# $module $mode $name: rc=$rc"
+}
+
+echo "# guest-selftests: modules '$BT_ST_MODULES', modes '$BT_ST_MODES', $(grep -c . "$LIST") tests"
+for module in $BT_ST_MODULES; do
+	use "$module"
+	for mode in $BT_ST_MODES; do
+		if ! why=$(setup "$module" "$mode" 2>&1); then
+			out "CONFIG $module $mode fail ${why//$'\n'/ }"
+			continue
+		fi
+		out "CONFIG $module $mode ok $(grep -E '^(kvm|kvm_fastinval|kvm_amd) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+		while read -r path t args; do
+			case $path in '' | '#'*) continue ;; esac
+			# shellcheck disable=SC2086 # ARGS are words
+			run_one "$module" "$mode" "$path" "$t" $args
+		done <"$LIST"
+	done
+done
+unload
+out "@@@ DONE"

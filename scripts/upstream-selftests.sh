@@ -1,0 +1,292 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the upstream KVM selftests of a Debian kernel's own source inside that
+# kernel (QEMU TCG, nested SVM), against the stock kvm.ko and against
+# kvm-fastinval in the same boot, with kvm_amd in TDP (npt=1) and shadow
+# (npt=0) mode, and compare.
+#
+#   upstream-selftests.sh [--all] KVER
+#
+# Without --all: the curated set ("ci" in selftests/upstream.list: memslot,
+# MMU, dirty-log and paging tests).  --all: every x86 test the source builds.
+# Environment:
+#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko,
+#                  built if missing)
+#   TESTS=         test names instead of the set (arguments from the list)
+#   TEST_TIMEOUT=  seconds per run of a test not in the list (default 180)
+#   ST_MODULES=    "stock ours" (default), ST_MODES= "tdp shadow" (default)
+#   QEMU_MEM=      guest memory (default 3G)
+#
+# Prints the table (test, stock, kvm-fastinval, times) per mode, the reasons
+# of stock failures and skips, what did not build, then TAP: one line per
+# test and mode, not ok when a test passes on stock and not on ours (or
+# leaves a kernel splat, or the guest did not run it).  Ends with
+# "KVER: upstream selftests (SET): N passed, N failed"; exit 0 if none failed,
+# 1 if one did, 2 on a setup error.  In build/logs/KVER/selftests-SET/:
+# MODE/MODULE/TEST.log per run (its KTAP/TAP output), MODE-MODULE.ktap per
+# mode and module (kselftest runner format), console.log, results.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "upstream-selftests: $*" >&2; exit 2; }
+
+set=ci
+if [ "${1:-}" = --all ]; then
+	set=all
+	shift
+fi
+[ $# -eq 1 ] || die "usage: $0 [--all] KVER"
+kver=$1
+list=$top/selftests/upstream.list
+module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm-fastinval.ko}
+default_timeout=${TEST_TIMEOUT:-180}
+modules=${ST_MODULES:-stock ours}
+modes=${ST_MODES:-tdp shadow}
+bins=$top/build/selftests/$kver/$set
+logdir=$top/build/logs/$kver/selftests-$set
+start=$SECONDS
+
+rm -rf "$logdir"
+mkdir -p "$logdir" || die "cannot create $logdir"
+
+# -- inputs: kernel image, our module ------------------------------------------
+if [ ! -f "${IMAGES_DIR:-$top/build/images}/$kver/boot/vmlinuz-$kver" ]; then
+	"$top/scripts/debian-kernels.sh" fetch "$kver" >"$logdir/fetch.log" 2>&1 ||
+		die "cannot fetch the $kver image (log: $logdir/fetch.log)"
+fi
+if [ -z "${MODULE:-}" ]; then
+	make -C "$top" KVER="$kver" -j"$(nproc)" >"$logdir/make.log" 2>&1 ||
+		die "building kvm-fastinval.ko failed (log: $logdir/make.log)"
+fi
+[ -f "$module" ] || die "no module $module"
+
+# -- the list: name -> "set timeout args" ---------------------------------------
+declare -A entry
+order=()
+while read -r name tset t args; do
+	case $name in '' | '#'*) continue ;; esac
+	entry[$name]="$tset $t $args"
+	order+=("$name")
+done <"$list"
+
+if [ -n "${TESTS:-}" ]; then
+	read -r -a want <<<"$TESTS"
+elif [ "$set" = ci ]; then
+	want=()
+	for name in "${order[@]}"; do
+		[ "${entry[$name]%% *}" != ci ] || want+=("$name")
+	done
+else
+	want=(all)
+fi
+
+# -- build ------------------------------------------------------------------------
+echo "# upstream KVM selftests ($set) for $kver: building from the distro source"
+rm -rf "$bins/upstream"
+TESTS="${want[*]}" ALLOW_FAIL=1 SMOKE=0 \
+	"$top/scripts/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
+	die "building the selftests failed (log: $logdir/build.log)"
+read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
+mapfile -t built < <(ls "$bins/upstream" 2>/dev/null)
+if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
+	# List order, not alphabetical.
+	ordered=()
+	for name in "${want[@]}"; do
+		[ ! -x "$bins/upstream/$name" ] || ordered+=("$name")
+	done
+	built=("${ordered[@]}")
+fi
+[ ${#built[@]} -gt 0 ] || die "no test built (log: $logdir/build.log)"
+
+guest_list=$logdir/guest.list
+boot_timeout=300
+nconf=$(($(wc -w <<<"$modules") * $(wc -w <<<"$modes")))
+for name in "${built[@]}"; do
+	read -r _ t args <<<"${entry[$name]:--}"
+	t=${t:-$default_timeout}
+	echo "upstream/$name $t ${args:-}"
+	boot_timeout=$((boot_timeout + (t + 10) * nconf))
+done >"$guest_list"
+echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none}; $modules x $modes"
+
+# -- boot and run -------------------------------------------------------------
+echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
+t0=$SECONDS
+BOOT_MODE=selftests SELFTESTS=$bins SELFTEST_LIST=$guest_list MODULE=$module \
+	ST_MODULES=$modules ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-3G} \
+	BOOT_TIMEOUT=$boot_timeout "$top/scripts/boot-test.sh" "$kver" >"$logdir/boot.log" 2>&1
+boot_rc=$?
+boot_secs=$((SECONDS - t0))
+cp "$top/build/logs/$kver/boot-selftests.log" "$logdir/console.log" 2>/dev/null
+tr -d '\r' <"$top/build/logs/$kver/boot-selftests.tap" >"$logdir/channel.log" 2>/dev/null
+
+# Split the channel: per-run logs, CONFIG lines, results.
+for mode in $modes; do
+	for m in $modules; do mkdir -p "$logdir/$mode/$m"; done
+done
+awk -v dir="$logdir" '
+/^CONFIG / { print substr($0, 8) > (dir "/configs"); next }
+/^@@@ BEGIN / { f = dir "/" $4 "/" $3 "/" $5 ".log"; printf "" > f; next }
+/@@@ END / {
+	i = index($0, "@@@ END ")
+	if (f != "" && i > 1) print substr($0, 1, i - 1) > f
+	if (f != "") close(f)
+	f = ""
+	print substr($0, i + 8) > (dir "/results")
+	next
+}
+/^@@@ DONE/ { next }
+f != "" { print > f }
+' "$logdir/channel.log"
+touch "$logdir/configs" "$logdir/results"
+
+# -- results ------------------------------------------------------------------------
+declare -A rc secs splat conf
+while read -r m mode name r s p; do
+	rc[$m/$mode/$name]=${r#rc=}
+	secs[$m/$mode/$name]=${s#secs=}
+	splat[$m/$mode/$name]=${p#splat=}
+done <"$logdir/results"
+while read -r m mode ok why; do
+	conf[$m/$mode]="$ok $why"
+done <"$logdir/configs"
+
+# status MODULE/MODE/TEST: pass, skip, fail(RC), timeout, splat, missing, not run
+status() {
+	local r=${rc[$1]:-}
+	if [ -z "$r" ]; then echo "not-run"
+	elif [ "${splat[$1]}" = 1 ]; then echo "splat"
+	else
+		case $r in
+		0) echo pass ;;
+		4) echo skip ;;
+		124 | 137) echo timeout ;;
+		127) echo missing ;;
+		*) echo "fail($r)" ;;
+		esac
+	fi
+}
+
+# reason LOG STATUS: a line on why a run failed or skipped.
+reason() {
+	local l
+	if [ ! -s "$1" ]; then echo "no output"; return; fi
+	case $2 in
+	skip) l=$(grep -iE 'skip' "$1" | tail -n 2) ;;
+	timeout) l="timed out; last output: $(grep -v '^[[:space:]]*$' "$1" | tail -n 1)" ;;
+	*) l=$(grep -iE 'assert|fail|error|==== ' "$1" | grep -v '^# \$' | tail -n 3) ;;
+	esac
+	[ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" | tail -n 3)
+	echo "$l" | tr -s ' \t\n' ' ' | cut -c1-300
+}
+
+modname() { [ "$1" = stock ] && echo "stock kvm.ko" || echo "kvm-fastinval"; }
+modeline() { [ "$1" = tdp ] && echo "TDP, kvm_amd npt=1" || echo "shadow paging, kvm_amd npt=0"; }
+
+n=0 passed=0 failed=0
+tap=()
+result() { # result OK DESC
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1)); tap+=("ok $n - $2")
+	else
+		failed=$((failed + 1)); tap+=("not ok $n - $2")
+	fi
+}
+
+for mode in $modes; do
+	echo "#"
+	echo "# == $kver, $(modeline "$mode"): upstream KVM selftests ($set)"
+	for m in $modules; do
+		read -r ok why <<<"${conf[$m/$mode]:-fail the guest never set this up}"
+		[ "$ok" = ok ] || echo "# $(modname "$m"): setup failed: $why"
+		result "$([ "$ok" = ok ] && echo 0 || echo 1)" "$mode: $(modname "$m") loaded (${why:-})"
+	done
+	printf '# %-36s %-11s %-14s %s\n' test "stock" "kvm-fastinval" "time s (stock/ours)"
+	declare -A count=()
+	notes=()
+	for name in "${built[@]}"; do
+		s=$(status "stock/$mode/$name") o=$(status "ours/$mode/$name")
+		printf '# %-36s %-11s %-14s %s/%s\n' "$name" "$s" "$o" \
+			"${secs[stock/$mode/$name]:--}" "${secs[ours/$mode/$name]:--}"
+		sk=${s%%"("*} ok_=${o%%"("*}
+		count[stock/$sk]=$((${count[stock/$sk]:-0} + 1))
+		count[ours/$ok_]=$((${count[ours/$ok_]:-0} + 1))
+		[ "$s" = pass ] ||
+			notes+=("$name: stock $s: $(reason "$logdir/$mode/stock/$name.log" "$s")")
+		[ "$o" = pass ] || [ "$o" = "$s" ] ||
+			notes+=("$name: kvm-fastinval $o: $(reason "$logdir/$mode/ours/$name.log" "$o")")
+		if [ "$s" = pass ] && [ "$o" != pass ]; then
+			result 1 "$mode: $name passes on stock kvm.ko, $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+		elif [ "$o" = splat ] || [ "$o" = not-run ]; then
+			result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+		elif [ "$o" = pass ]; then
+			result 0 "$mode: $name"
+		elif [ "$o" = skip ]; then
+			result 0 "$mode: $name # SKIP on kvm-fastinval, $s on stock kvm.ko"
+		else
+			result 0 "$mode: $name # TODO $o on kvm-fastinval, $s on stock kvm.ko too"
+		fi
+	done
+	for m in $modules; do
+		sum=""
+		for k in pass fail timeout skip splat missing not-run; do
+			[ -z "${count[$m/$k]:-}" ] || sum+="${sum:+, }${count[$m/$k]} $k"
+		done
+		echo "# $kver $mode $(modname "$m"): ${sum:-nothing run}"
+	done
+	unset count
+	if [ ${#notes[@]} -gt 0 ]; then
+		echo "# not passing in this environment ($mode):"
+		printf '#   %s\n' "${notes[@]}"
+	fi
+done
+
+# KTAP per mode and module, as the kselftest runner prints it.
+for mode in $modes; do
+	for m in $modules; do
+		k=0 np=0 nf=0 ns=0
+		{
+			echo "KTAP version 1"
+			echo "# upstream KVM selftests ($set) on $kver, $(modeline "$mode"), $(modname "$m")"
+			echo "1..${#built[@]}"
+			for name in "${built[@]}"; do
+				k=$((k + 1))
+				st=$(status "$m/$mode/$name")
+				echo "# selftests: kvm: $name"
+				sed 's/^/# /' "$logdir/$mode/$m/$name.log" 2>/dev/null
+				case $st in
+				pass) np=$((np + 1)); echo "ok $k selftests: kvm: $name # ${secs[$m/$mode/$name]} s" ;;
+				skip) ns=$((ns + 1)); echo "ok $k selftests: kvm: $name # SKIP" ;;
+				*) nf=$((nf + 1)); echo "not ok $k selftests: kvm: $name # $st" ;;
+				esac
+			done
+			echo "# Totals: pass:$np fail:$nf xfail:0 xpass:0 skip:$ns error:0"
+		} >"$logdir/$mode-$m.ktap"
+	done
+done
+
+echo "#"
+if [ ${#not_built[@]} -gt 0 ]; then
+	echo "# not built from the $kver source (logs: build/selftests/$kver/logs/):"
+	for name in "${not_built[@]}"; do
+		l=build/selftests/$kver/logs/$name.log
+		why=$(grep -m 1 -E 'undefined reference|error:' "$top/$l" 2>/dev/null | cut -c1-200)
+		echo "#   $name: ${why:-not a KVM selftest of this series}"
+	done
+fi
+[ "$boot_rc" -eq 0 ]
+result $? "guest ran every test and powered off (${boot_secs}s; log: $logdir/boot.log)"
+bad=$(grep -avE '^(ok |not ok |#)' "$logdir/console.log" 2>/dev/null |
+      grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic|general protection fault" | head -n 10)
+[ -z "$bad" ]
+result $? "console log has no WARNING/BUG/Oops/panic"
+[ -z "$bad" ] || sed 's/^/# /' <<<"$bad"
+
+echo "TAP version 13"
+printf '%s\n' "${tap[@]}"
+echo "1..$n"
+echo "# logs: $logdir (per run: MODE/MODULE/TEST.log; KTAP: MODE-MODULE.ktap); took $((SECONDS - start))s"
+echo "$kver: upstream selftests ($set): $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
