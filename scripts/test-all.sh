@@ -40,6 +40,17 @@ check() {
 	return $rc
 }
 
+# sub_result LOG PREFIX DESC: one result from a sub-suite's closing line
+# "PREFIX N passed, N failed" (PREFIX literal: KVERs hold regex characters).
+sub_result() {
+	local summary p f
+	summary=$(grep -F "$2" "$1" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	p=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+	f=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+	[ -n "$summary" ] && [ "${f:-1}" -eq 0 ] && [ "${p:-0}" -gt 0 ]
+	result $? "$3 (${p:-0} passed, ${f:-?} failed)"
+}
+
 # refused DESC MESSAGE CMD...: CMD must fail, say MESSAGE and compile nothing.
 refused() {
 	local desc=$1 msg=$2 log=$logs/refused.log rc=0
@@ -129,22 +140,13 @@ while read -r series kver version; do
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
-	# -F: a KVER such as 6.12.117+deb12-amd64 is no regular expression.
-	summary=$(grep -F "$kver: " "$log/boot-test.log" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
-	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
-	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
-	result $? "$kver: boot test (${bp:-0} passed, ${bf:-?} failed)"
+	sub_result "$log/boot-test.log" "$kver: " "$kver: boot test"
 
 	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set)"
 	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
 	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
-	summary=$(grep -F "$kver: upstream selftests (ci): " "$log/upstream-selftests.log" |
-		grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
-	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
-	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]
-	result $? "$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko (${bp:-0} passed, ${bf:-?} failed)"
+	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
+		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko"
 done <<<"$targets"
 
 echo "1..$n"
