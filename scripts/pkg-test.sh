@@ -65,7 +65,7 @@ done
 check "make deb builds $deb (debhelper, dh-dkms)" "$logs/deb.log" make deb || finish
 lintian "$deb" >"$logs/lintian.log" 2>&1
 rc=$?
-sed 's/^/#   /' "$logs/lintian.log"
+grep -v "root privileges" "$logs/lintian.log" | sed "s/^/#   /"
 result $rc "lintian reports no errors on the .deb"
 check "make rpm builds a noarch DKMS source rpm (rpmbuild)" "$logs/rpm.log" \
 	sh -c 'make rpm && find build/rpm/RPMS -name "kvm-fastinval-*.noarch.rpm" | grep -q .'
