@@ -132,7 +132,7 @@ deps=
 [ "$module" = none ] || deps=$(modinfo -F depends "$module") || die "modinfo $module failed"
 roots="kvm kvm_amd kvm_intel ${deps//,/ }"
 mods=$work/$kver/modules.cpio
-stamp="$self_sum $(cat "$image/.version" 2>/dev/null) $roots"
+stamp="$self_sum $(cat "$image/.version" 2>/dev/null || true) $roots"
 if ! fresh "$mods" "$stamp"; then
 	step "collecting distro modules for $kver"
 	queue=() files=()
