@@ -20,6 +20,7 @@
 #                  package install) instead of packaging/modprobe.d
 #   SWITCH=        kvm-fastinval-switch to put in /usr/sbin (default packaging/)
 #   BOOT_NAME=     log name: build/logs/KVER/boot-NAME.log (default: the mode)
+#   BOOT_SMP=      guest CPUs (default 2)
 #
 # Prints TAP; ends with "KVER: N passed, N failed".  Exit 0: all passed,
 # 1: a check failed, 2: setup error (missing input, bad usage).
@@ -190,7 +191,8 @@ if [ -n "${MODPROBE_ROOT:-}" ]; then
 else
 	cp "$top/packaging/modprobe.d/kvm-fastinval.conf" "$d/etc/modprobe.d/"
 fi
-install -D -m 0755 "$switch" "$d/usr/sbin/kvm-fastinval-switch"
+# Absent once the package is removed.
+[ ! -f "$switch" ] || install -D -m 0755 "$switch" "$d/usr/sbin/kvm-fastinval-switch"
 echo "options kvm $conf_opts" >"$d/etc/modprobe.d/boot-test.conf"
 cat >"$d/etc/boot-test.env" <<EOF
 BT_CONF_OPTS="$conf_opts"
@@ -222,7 +224,7 @@ rm -f "$tap"
 step "booting $kver under QEMU TCG (timeout ${boot_timeout}s), log: $log"
 start=$SECONDS
 set +e
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G \
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp "${BOOT_SMP:-2}" -m 2G \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1
