@@ -12,6 +12,8 @@
 #                                kvm.ko vs ours, TDP and shadow, in QEMU
 #   make selftests-upstream-all  the same with the whole x86 suite
 #   (both: for KVER= if given, else for every supported Debian kernel)
+#   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
+#   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -35,7 +37,7 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
-	dkms-source dkms-install selftests-upstream selftests-upstream-all
+	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -68,6 +70,29 @@ dkms-install:
 	$(MAKE) dkms-source DEST=/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
 	dkms install $(DKMS_NAME)/$(DKMS_VERSION) -k $(KVER)
 	install -m 0644 packaging/modprobe.d/kvm-fastinval.conf /etc/modprobe.d/
+
+# The package sources are packaging/debian and packaging/rpm; both build
+# from a copy of the DKMS source tree, never from this checkout.
+DEB_DIR := $(CURDIR)/build/deb
+DEB := $(CURDIR)/build/$(DKMS_NAME)-dkms_$(DKMS_VERSION)_all.deb
+deb:
+	@v=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
+	 [ "$$v" = "$(DKMS_VERSION)" ] || { echo "packaging/debian/changelog is at $$v, dkms.conf at $(DKMS_VERSION): add a changelog entry (dch)" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	$(MAKE) -s dkms-source DEST=$(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
+	cp -a packaging/debian $(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)/debian
+	cd $(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
+	cp $(DEB_DIR)/$(notdir $(DEB)) $(DEB)
+	@echo "$(DEB)"
+
+RPM_DIR := $(CURDIR)/build/rpm
+rpm:
+	rm -rf $(RPM_DIR) && mkdir -p $(RPM_DIR)/SOURCES
+	$(MAKE) -s dkms-source DEST=$(RPM_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
+	tar -C $(RPM_DIR) -czf $(RPM_DIR)/SOURCES/$(DKMS_NAME)-$(DKMS_VERSION).tar.gz $(DKMS_NAME)-$(DKMS_VERSION)
+	rpmbuild -bb --nodeps --define "_topdir $(RPM_DIR)" --define "version $(DKMS_VERSION)" \
+		packaging/rpm/$(DKMS_NAME).spec >$(RPM_DIR)/build.log 2>&1 || { tail -n 30 $(RPM_DIR)/build.log; exit 1; }
+	@find $(RPM_DIR)/RPMS -name '*.rpm'
 
 deps:
 	@scripts/deps.sh

@@ -7,7 +7,8 @@
 #   boot-test.sh KVER
 #
 # Environment:
-#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko)
+#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko),
+#                  "none" in stock mode
 #   SELFTESTS=     test binaries: kvm_smoke, upstream/* (default build/selftests/KVER)
 #   BOOT_TIMEOUT=  seconds before a hung guest is killed (default 600)
 #   SELFTEST_TIMEOUT=  seconds per test binary in the guest (default 180)
@@ -18,6 +19,13 @@
 #   SELFTEST_LIST= selftests mode: "PATH TIMEOUT [ARGS]" lines, PATH under SELFTESTS
 #   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
 #   QEMU_MEM=      guest memory (default 2G)
+#                  "switch": test kvm-fastinval-switch; "stock": after removal,
+#                  the distro kvm loads (scripts/guest-init.sh)
+#   MODPROBE_ROOT= take lib/ and etc/modprobe.d/*.conf from this root (a
+#                  package install) instead of packaging/modprobe.d
+#   SWITCH=        kvm-fastinval-switch to put in /usr/sbin (default packaging/)
+#   BOOT_NAME=     log name: build/logs/KVER/boot-NAME.log (default: the mode)
+#   BOOT_SMP=      guest CPUs (default 2)
 #
 # Prints TAP; ends with "KVER: N passed, N failed".  Exit 0: all passed,
 # 1: a check failed, 2: setup error (missing input, bad usage).
@@ -47,7 +55,7 @@ cmdline_opts="halt_poll_ns_grow_start=12345 tsc_tolerance_ppm=321"
 # Guest userspace: this machine's Debian binaries (+ their libraries).
 guest_bins=(bash dash cat ls mkdir cp readlink timeout head tail wc sort
 	    sleep uname cut tr basename dirname ln rm stat env sync stty
-	    grep sed mawk mount umount dmesg kmod)
+	    grep sed mawk mount umount dmesg kmod find id)
 
 # -- host tools ---------------------------------------------------------------
 need=()
@@ -68,7 +76,9 @@ fi
 [ -f "$image/boot/vmlinuz-$kver" ] ||
 	die "no $image/boot/vmlinuz-$kver (run scripts/debian-kernels.sh fetch $kver)"
 [ -d "$image/$moddir/kernel" ] || die "no $image/$moddir/kernel"
-[ -f "$module" ] || die "no module $module (set MODULE=)"
+[ "$module" = none ] && [ "$mode" = stock ] || [ -f "$module" ] ||
+	die "no module $module (set MODULE=)"
+switch=${SWITCH:-$top/packaging/kvm-fastinval-switch}
 [ -d "$selftests" ] || step "warning: no $selftests, test binaries will be reported missing"
 
 mkdir -p "$work/$kver" "$logs"
@@ -124,10 +134,11 @@ while read -r f; do
 	n=$(basename "$f"); n=${n%%.ko*}
 	kofile[${n//-/_}]=$f
 done < <(cd "$image/$moddir" && find kernel -name '*.ko*')
-deps=$(modinfo -F depends "$module") || die "modinfo $module failed"
+deps=
+[ "$module" = none ] || deps=$(modinfo -F depends "$module") || die "modinfo $module failed"
 roots="kvm kvm_amd kvm_intel ${deps//,/ }"
 mods=$work/$kver/modules.cpio
-stamp="$self_sum $(cat "$image/.version" 2>/dev/null) $roots"
+stamp="$self_sum $(cat "$image/.version" 2>/dev/null || true) $roots"
 if ! fresh "$mods" "$stamp"; then
 	step "collecting distro modules for $kver"
 	queue=() files=()
@@ -170,10 +181,23 @@ d=$work/$kver/run.d
 rm -rf "$d"
 mkdir -p "$d/usr/$moddir/updates/dkms" "$d/etc/modprobe.d" "$d/opt/selftests/upstream"
 case $module in
+none) ;;
 *.ko) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko" ;;
 *) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko.${module##*.ko.}" ;;
 esac
-cp "$top/packaging/modprobe.d/kvm-fastinval.conf" "$d/etc/modprobe.d/"
+if [ -n "${MODPROBE_ROOT:-}" ]; then
+	mkdir -p "$d/usr/lib/modprobe.d"
+	for f in "$MODPROBE_ROOT"/lib/modprobe.d/*.conf; do
+		[ ! -f "$f" ] || cp "$f" "$d/usr/lib/modprobe.d/"
+	done
+	for f in "$MODPROBE_ROOT"/etc/modprobe.d/*.conf; do
+		[ ! -f "$f" ] || cp "$f" "$d/etc/modprobe.d/"
+	done
+else
+	cp "$top/packaging/modprobe.d/kvm-fastinval.conf" "$d/etc/modprobe.d/"
+fi
+# Absent once the package is removed.
+[ ! -f "$switch" ] || install -D -m 0755 "$switch" "$d/usr/sbin/kvm-fastinval-switch"
 echo "options kvm $conf_opts" >"$d/etc/modprobe.d/boot-test.conf"
 cat >"$d/etc/boot-test.env" <<EOF
 BT_CONF_OPTS="$conf_opts"
@@ -184,7 +208,9 @@ BT_ST_MODULES="${ST_MODULES:-stock ours}"
 BT_ST_MODES="${ST_MODES:-tdp shadow}"
 EOF
 install -m 0755 "$top/scripts/guest-init.sh" "$d/init"
-[ ! -f "$selftests/kvm_smoke" ] || install -m 0755 "$selftests/kvm_smoke" "$d/opt/selftests/"
+for f in kvm_smoke vm_hold; do
+	[ ! -f "$selftests/$f" ] || install -m 0755 "$selftests/$f" "$d/opt/selftests/"
+done
 if [ "$mode" = selftests ]; then
 	[ -f "${SELFTEST_LIST:-}" ] || die "selftests mode needs SELFTEST_LIST="
 	install -m 0644 "$SELFTEST_LIST" "$d/etc/selftests.list"
@@ -206,6 +232,7 @@ cat "$base" "$mods" "$work/$kver/run.cpio" >"$initrd"
 # -- boot ---------------------------------------------------------------------
 name=$mode
 [ "$mode" != test ] || name=main
+name=${BOOT_NAME:-$name}	# logs of another caller's boots stay apart
 log=$logs/boot-$name.log
 tap=$logs/boot-$name.tap
 append="console=ttyS0 panic=-1 loglevel=7"
@@ -214,7 +241,7 @@ rm -f "$tap"
 step "booting $kver under QEMU TCG (timeout ${boot_timeout}s), log: $log"
 start=$SECONDS
 set +e
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${QEMU_MEM:-2G}" \
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg -cpu max -smp "${BOOT_SMP:-2}" -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1
@@ -259,7 +286,8 @@ while IFS= read -r line; do
 done < <(cat "$tap" 2>/dev/null)
 guest_n=$n
 
-[ -n "$plan" ] && [ "$plan" -eq "$guest_n" ] && [ "$guest_n" -ge 15 ]
+case $mode in switch) min=10 ;; stock) min=4 ;; *) min=15 ;; esac
+[ -n "$plan" ] && [ "$plan" -eq "$guest_n" ] && [ "$guest_n" -ge "$min" ]
 result $? "guest ran all checks (plan 1..${plan:-none}, got $guest_n results)"
 [ "$qrc" -eq 0 ]
 result $? "guest powered off within ${boot_timeout}s (qemu exit $qrc; 124 = timeout)"

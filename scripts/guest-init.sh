@@ -11,6 +11,7 @@
 #   BT_SELFTEST_TIMEOUT  seconds per test binary
 #   BT_MODE          "demo": show kvm-fastinval at work instead of checking;
 #                    "selftests": run scripts/guest-selftests.sh instead
+#                    "switch", "stock": the package tests' checks (below)
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C
@@ -144,6 +145,113 @@ fi
 
 echo "# boot-test guest: $KVER, cmdline: $(cat /proc/cmdline)"
 say "TAP version 13"
+
+kernel_log_clean() {
+	local bad
+	bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|Call Trace|Unknown symbol|disagrees about version|general protection fault|Kernel panic")
+	[ -z "$bad" ] || echo "$bad" | diag
+	[ -z "$bad" ]
+}
+
+# -- switch mode: kvm-fastinval-switch on a "running host" --------------------
+if [ "$BT_MODE" = switch ]; then
+	SW=kvm-fastinval-switch
+	hold_pid=
+	# Start vm_hold; succeed once its VM exists.
+	hold_vm() {
+		"$ST/vm_hold" >/tmp/hold.out 2>&1 &
+		hold_pid=$!
+		local i
+		for ((i = 0; i < 100; i++)); do
+			grep -q ready /tmp/hold.out && return 0
+			kill -0 "$hold_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		diag </tmp/hold.out
+		return 1
+	}
+	release_vm() { kill "$hold_pid" 2>/dev/null; wait "$hold_pid" 2>/dev/null; }
+	stock_up() { loaded kvm && loaded kvm_amd && ! loaded kvm_fastinval; }
+	ours_up() { loaded kvm_fastinval && loaded kvm_amd && ! loaded kvm; }
+	# sw ARG: run the switch, its output in $out (and the log), status in $rc.
+	sw() {
+		echo "# \$ $SW $1"
+		out=$($SW "$1" 2>&1)
+		rc=$?
+		echo "$out" | diag
+		echo "# (exit $rc)"
+	}
+
+	sw off
+	[ "$rc" -eq 0 ] && stock_up
+	tap $? "switch off with nothing loaded loads the stock kvm and kvm_amd"
+	run_test "kvm_smoke on the stock kvm" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+	hold_vm
+	tap $? "vm_hold keeps a VM open"
+	sw on
+	[ "$rc" -ne 0 ] && stock_up && kill -0 "$hold_pid" 2>/dev/null &&
+		echo "$out" | grep -q "refusing to switch: KVM is in use" &&
+		echo "$out" | grep -q "nothing was changed"
+	tap $? "switch on refuses while a VM exists, says so, changes nothing"
+	release_vm
+
+	sw on
+	[ "$rc" -eq 0 ] && ours_up && [ "$(readlink -f /sys/module/kvm)" = /sys/module/kvm_fastinval ]
+	tap $? "switch on (no VM) loads kvm_fastinval under kvm_amd, stock kvm unloaded"
+	params_are "options kvm" "$BT_CONF_OPTS"
+	tap $? "after switch on, 'options kvm' reach kvm_fastinval"
+	run_test "kvm_smoke after switch on" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+	hold_vm
+	sw off
+	[ "$rc" -ne 0 ] && ours_up && kill -0 "$hold_pid" 2>/dev/null &&
+		echo "$out" | grep -q "refusing to switch"
+	tap $? "switch off refuses while a VM exists, changes nothing"
+	release_vm
+
+	sw off
+	[ "$rc" -eq 0 ] && stock_up
+	tap $? "switch off (no VM) loads the stock kvm again"
+	run_test "kvm_smoke after switch off" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+	# A step fails midway: kvm-fastinval refuses a bad option.
+	echo "options kvm halt_poll_ns=bogus" >/etc/modprobe.d/zz-broken.conf
+	sw on
+	rm -f /etc/modprobe.d/zz-broken.conf
+	[ "$rc" -eq 1 ] && stock_up &&
+		echo "$out" | grep -q "loading kvm-fastinval failed" &&
+		echo "$out" | grep -q "the stock kvm is loaded again"
+	tap $? "switch on failing midway ends on the stock kvm and says what happened"
+	run_test "kvm_smoke after the failed switch" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+
+	kernel_log_clean
+	tap $? "kernel log has no WARN/BUG/Oops/Unknown symbol"
+	say "1..$n"
+	exit 0
+fi
+
+# -- stock mode: kvm-fastinval removed, the distro kvm loads ------------------
+if [ "$BT_MODE" = stock ]; then
+	left=$(find /lib/modules/"$KVER" /lib/modprobe.d /etc/modprobe.d -name '*fastinval*' 2>/dev/null)
+	[ -z "$left" ] || echo "$left" | diag
+	[ -z "$left" ]
+	tap $? "no kvm-fastinval module or modprobe.d file left"
+	run modprobe kvm_amd
+	rc=$?
+	run cat /proc/modules
+	loaded kvm && loaded kvm_amd && ! loaded kvm_fastinval
+	tap $((rc | $?)) "modprobe kvm_amd loads the distro kvm, not kvm_fastinval"
+	run_test "kvm_smoke on the distro kvm" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
+	run modprobe -r kvm_amd kvm && run modprobe kvm
+	rc=$?
+	loaded kvm && ! loaded kvm_fastinval
+	tap $((rc | $?)) "modprobe kvm loads the distro kvm"
+	kernel_log_clean
+	tap $? "kernel log has no WARN/BUG/Oops/Unknown symbol"
+	say "1..$n"
+	exit 0
+fi
 
 # -- module index -----------------------------------------------------------
 dep=$(grep '^kernel/arch/x86/kvm/kvm-amd\.ko[^:]*:' "/lib/modules/$KVER/modules.dep")

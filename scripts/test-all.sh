@@ -4,9 +4,11 @@
 # test-all.sh [KVER...]: the whole test suite, for every supported Debian
 # kernel (or those named): dependencies, checkpatch, build refusals, build,
 # no-op rebuild, ABI check, DKMS build in a private tree, test programs, the
-# QEMU boot test of the DKMS-built module, and the curated upstream KVM
-# selftests against the stock kvm.ko and it (scripts/upstream-selftests.sh). KTAP-style lines, a summary,
-# exit 1 on any failure. Logs: build/logs/.
+# QEMU boot test of the DKMS-built module and the curated upstream KVM
+# selftests against the stock kvm.ko (scripts/upstream-selftests.sh); then
+# the packaging tests (scripts/pkg-test.sh: .deb, .rpm, install flow in a
+# chroot, switch-over). KTAP-style lines, a summary, exit 1 on any failure.
+# Logs: build/logs/.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,6 +150,22 @@ while read -r series kver version; do
 	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
 		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko"
 done <<<"$targets"
+
+# Packaging (scripts/pkg-test.sh): with the full suite, or PKG_TEST=1.
+if [ "${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}" = 1 ]; then
+	note "--- packaging: .deb, .rpm, install flow in a Debian 12 chroot, switch-over"
+	while IFS= read -r line; do
+		case $line in
+		"ok "[0-9]*) result 0 "pkg: ${line#* - }" ;;
+		"not ok "[0-9]*) result 1 "pkg: ${line#* - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <(scripts/pkg-test.sh 2>&1 | tee "$logs/pkg-test.log")
+	grep -qE '^pkg-test: [0-9]+ passed, [0-9]+ failed' "$logs/pkg-test.log"
+	result $? "pkg: scripts/pkg-test.sh ran to its summary (log: build/logs/pkg-test.log)"
+else
+	note "packaging tests skipped (kernels named; PKG_TEST=1 runs them)"
+fi
 
 echo "1..$n"
 note "took $(($(date +%s) - start)) s"
