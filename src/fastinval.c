@@ -323,13 +323,17 @@ void kvm_fastinval_phase(struct kvm_fastinval_zap *z,
 		fastinval_close_batch(z, KVM_FASTINVAL_REL_DONE, local_clock());
 	z->phase = phase;
 	/*
-	 * List walks restart from the list's end after a break, so they make
-	 * a minimum of progress per hold.  The TDP MMU iterator and the
-	 * per-slot gfn walk cannot go back, they need no minimum.  Stock:
-	 * BATCH_ZAP_PAGES for obsolete pages, none for kvm_mmu_zap_all().
+	 * List walks restart from the list's end after a break, and the commit
+	 * must free something per hold, so they make a minimum of progress
+	 * (stock: never breaks the commit).  The TDP MMU iterator and the
+	 * per-slot gfn walk move forward whatever happens, they need no
+	 * minimum.  Stock: BATCH_ZAP_PAGES for obsolete pages, none for
+	 * kvm_mmu_zap_all().
 	 */
-	if (phase == KVM_FASTINVAL_PHASE_TDP ||
-	    z->reason == KVM_FASTINVAL_SLOT_ZAP)
+	if (phase == KVM_FASTINVAL_PHASE_COMMIT)
+		z->min_batch = z->batch_pages;
+	else if (phase == KVM_FASTINVAL_PHASE_TDP ||
+		 z->reason == KVM_FASTINVAL_SLOT_ZAP)
 		z->min_batch = 0;
 	else if (!z->stock)
 		z->min_batch = z->batch_pages;
