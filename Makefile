@@ -25,7 +25,13 @@ copies := $(addprefix $(BUILD)/fastinval/,$(our_files))
 # One stamp per source, so that another KSRC= extracts and checks again.
 prepared := $(BUILD)/.prepared-$(if $(KSRC),$(subst /,_,$(abspath $(KSRC))),distro)
 
-.PHONY: all module modules abi-check checkpatch clean distclean deps demo test
+# What a source package (DKMS) holds: the sources, never build output.
+DKMS_NAME := $(shell sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' dkms.conf)
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
+
+.PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
+	dkms-source dkms-install
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -47,6 +53,17 @@ abi-check: all
 
 checkpatch: $(prepared)
 	@scripts/checkpatch.sh $(BUILD)/scripts/checkpatch.pl
+
+# make dkms-source DEST=dir: the DKMS source tree, as DKMS wants it.
+dkms-source:
+	@test -n "$(DEST)" || { echo "usage: make dkms-source DEST=dir" >&2; exit 1; }
+	@rm -rf $(DEST) && mkdir -p $(DEST) && cp -a $(dist_files) $(DEST)/
+
+# As root, on a host: build and install for KVER with the system's DKMS.
+dkms-install:
+	$(MAKE) dkms-source DEST=/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+	dkms install $(DKMS_NAME)/$(DKMS_VERSION) -k $(KVER)
+	install -m 0644 packaging/modprobe.d/kvm-fastinval.conf /etc/modprobe.d/
 
 deps:
 	@scripts/deps.sh

@@ -16,11 +16,9 @@ kdir=${KDIR:-/lib/modules/$kver/build}
 
 command -v dkms >/dev/null || { echo "dkms-private: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
 
-# What DKMS copies: the sources, never build output.
 src=$root/source/$name-$version
-rm -rf "$src"
-mkdir -p "$src" "$root/tree" "$root/install/$kver"
-(cd "$top" && cp -a Makefile Kbuild dkms.conf README.md src include scripts packaging "$src/")
+make -s -C "$top" dkms-source DEST="$src"
+mkdir -p "$root/tree" "$root/install/$kver"
 
 dkms_args=(--dkmstree "$root/tree" --sourcetree "$root/source"
 	   --installtree "$root/install" --kernelsourcedir "$kdir" --no-depmod)

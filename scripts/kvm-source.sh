@@ -82,7 +82,7 @@ find_source() {
 	src_pkg=linux-source-$series
 	source=/usr/src/$src_pkg.tar.xz
 	src_ver=$(dpkg-query -W -f '${db:Status-Abbrev} ${Version}' "$src_pkg" 2>/dev/null |
-		  awk '$1 == "ii" { print $2 }')
+		  awk '$1 == "ii" { print $2 }') || true
 	if [ -z "$src_ver" ] || [ ! -f "$source" ]; then
 		die "the KVM source for $kver is missing: install it with 'apt-get install $src_pkg=$hdr_ver', or set KSRC="
 	fi

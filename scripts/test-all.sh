@@ -15,12 +15,7 @@ mkdir -p "$logs"
 start=$(date +%s)
 n=0 passed=0 failed=0
 
-note() { echo "# $*"; }
-
-build_test_programs() {
-	make -C selftests/smoke OUTPUT="$top/$2" &&
-		scripts/build-upstream-selftests.sh "$1" "$2"
-}
+note() { echo "# [$(($(date +%s) - start))s] $*"; }
 
 result() {
 	n=$((n + 1))
@@ -88,16 +83,21 @@ mkdir -p "$fake/ksrc/arch/x86/kvm" "$fake/ksrc/virt/kvm"
 printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 1\n' >"$fake/ksrc/Makefile"
 refused "refuses a KSRC= of another version" "use a source of exactly" \
 	make KVER="$first" KSRC="$fake/ksrc"
-# A dpkg-query that reports another linux-source version.
+# A dpkg-query that reports linux-source as FAKE_SOURCE says (or absent).
 mkdir -p "$fake/bin"
 cat >"$fake/bin/dpkg-query" <<'EOF'
 #!/bin/sh
-case "$*" in *linux-source-*) echo "ii 0.0-fake" ;; *) exec /usr/bin/dpkg-query "$@" ;; esac
+case "$*" in
+*linux-source-*) [ -n "$FAKE_SOURCE" ] && echo "$FAKE_SOURCE" ;;
+*) exec /usr/bin/dpkg-query "$@" ;;
+esac
 EOF
 chmod +x "$fake/bin/dpkg-query"
 series=$(echo "$targets" | awk 'NR == 1 { print $1 }')
 refused "refuses a linux-source package of another version" "install the matching source with 'apt-get install linux-source-$series=" \
-	env PATH="$fake/bin:$PATH" make KVER="$first"
+	env PATH="$fake/bin:$PATH" FAKE_SOURCE="ii 0.0-fake" make KVER="$first"
+refused "refuses to build without the linux-source package" "is missing: install it with 'apt-get install linux-source-$series=" \
+	env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
 [ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
 result $? "refused builds leave no build tree behind"
 
@@ -112,7 +112,8 @@ while read -r series kver version; do
 	result $? "$kver: make again with nothing changed compiles nothing"
 	check "$kver: ABI identical to the distro kvm.ko" "$log/abi.log" make KVER="$kver" abi-check
 	sed 's/^/#   /' "$log/abi.log" | grep -E '^#   (not )?ok' || true
-	[ "$series" = "$(echo "$targets" | awk 'NR == 1 { print $1 }')" ] &&
+	# The newest series' checkpatch.pl: the current rules.
+	[ "$series" = "$(echo "$targets" | awk 'END { print $1 }')" ] &&
 		check "checkpatch --strict on our kernel C and patches" "$logs/checkpatch.log" \
 			make KVER="$kver" checkpatch
 
@@ -122,12 +123,12 @@ while read -r series kver version; do
 
 	note "building the test programs"
 	check "$kver: test programs build" "$log/selftests.log" \
-		build_test_programs "$kver" "build/selftests/$kver"
+		scripts/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
 
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
-	summary=$(grep -E "^$kver: [0-9]+ passed, [0-9]+ failed" "$log/boot-test.log" | tail -n 1)
+	summary=$(grep -F "$kver: " "$log/boot-test.log" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	bp=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
 	bf=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
 	[ -n "$summary" ] && [ "${bf:-1}" -eq 0 ] && [ "${bp:-0}" -gt 0 ]

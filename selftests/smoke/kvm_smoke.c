@@ -171,6 +171,22 @@ static uint64_t pattern2(uint64_t i)
 	return i * (uint64_t)MUL2 + (uint64_t)SEED2;
 }
 
+/* The guest's reported sum must be the pattern's: else it read stale data. */
+static uint64_t check_sum(const uint32_t *res, uint64_t (*pattern)(uint64_t),
+			  int phase)
+{
+	uint64_t got = (uint64_t)res[1] << 32 | res[0], want = 0;
+	uint64_t i;
+
+	for (i = 0; i < DATA_QWORDS; i++)
+		want += pattern(i);
+	if (got != want)
+		tap_fail("phase %d guest sum 0x%llx, want 0x%llx (stale mapping?)",
+			 phase, (unsigned long long)got,
+			 (unsigned long long)want);
+	return got;
+}
+
 static void *alloc_guest_mem(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -214,6 +230,30 @@ static void build_page_tables(uint8_t *low)
 			pt[j] = ((uint64_t)i << 21 | (uint64_t)j << 12) |
 				PTE_P | PTE_RW;
 	}
+}
+
+/* 6.12 checks EFER.LME against the guest's CPUID: give it all KVM has. */
+static void set_supported_cpuid(int kvm, int vcpu)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 64;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+			       nent * sizeof(struct kvm_cpuid_entry2));
+		if (!cpuid)
+			tap_fail("calloc: %s", strerror(errno));
+		cpuid->nent = nent;
+		if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
+		if (errno != E2BIG)
+			tap_fail("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(cpuid);
+		nent *= 2;
+	}
+	if (ioctl(vcpu, KVM_SET_CPUID2, cpuid) < 0)
+		tap_fail("KVM_SET_CPUID2: %s", strerror(errno));
+	free(cpuid);
 }
 
 static void setup_long_mode(int vcpu, uint8_t *low)
@@ -318,7 +358,7 @@ static int run_guest(int vcpu, struct kvm_run *run, uint32_t *res, int *nres)
 int main(void)
 {
 	size_t code_len = guest_code_end - guest_code_start;
-	uint64_t *data, *data2, want, got, i;
+	uint64_t *data, *data2, got, i;
 	uint32_t res[2];
 	int kvm, vm, vcpu, api, nres, mmap_size, halted;
 	struct kvm_run *run;
@@ -373,6 +413,7 @@ int main(void)
 		tap_fail("mmap kvm_run: %s", strerror(errno));
 	tap_pass("KVM_CREATE_VCPU and kvm_run mapping");
 
+	set_supported_cpuid(kvm, vcpu);
 	setup_long_mode(vcpu, low);
 	tap_pass("vCPU in 64-bit mode, paging on, CR3 0x%x", PML4_GPA);
 
@@ -383,12 +424,7 @@ int main(void)
 	if (run_guest(vcpu, run, res, &nres) != 0 || nres != 2)
 		tap_fail("guest phase 1 reported %d result words before sync",
 		     nres);
-	for (want = 0, i = 0; i < DATA_QWORDS; i++)
-		want += pattern1(i);
-	got = (uint64_t)res[1] << 32 | res[0];
-	if (got != want)
-		tap_fail("phase 1 guest sum 0x%llx, want 0x%llx",
-		     (unsigned long long)got, (unsigned long long)want);
+	got = check_sum(res, pattern1, 1);
 	tap_pass("phase 1: guest sum of %d MiB pattern 0x%llx", DATA_SIZE >> 20,
 	   (unsigned long long)got);
 
@@ -414,12 +450,7 @@ int main(void)
 	halted = run_guest(vcpu, run, res, &nres);
 	if (nres != 2)
 		tap_fail("guest phase 2 reported %d result words", nres);
-	for (want = 0, i = 0; i < DATA_QWORDS; i++)
-		want += pattern2(i);
-	got = (uint64_t)res[1] << 32 | res[0];
-	if (got != want)
-		tap_fail("phase 2 guest sum 0x%llx, want 0x%llx (stale mapping?)",
-		     (unsigned long long)got, (unsigned long long)want);
+	got = check_sum(res, pattern2, 2);
 	tap_pass("phase 2: guest read new backing, sum 0x%llx",
 	   (unsigned long long)got);
 

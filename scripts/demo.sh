@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh [KVER]: build kvm-fastinval for a Debian kernel (default: the
+# newest supported one, 6.12 today), boot that kernel in QEMU, load the module
+# through modprobe and show it working. Installs what it needs.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+echo "# demo: finding the supported Debian kernels"
+scripts/deps.sh ${1:+"$1"} >/dev/null
+kver=${1:-$(scripts/debian-kernels.sh list | sort -V | tail -n 1 | awk '{ print $2 }')}
+[ -n "$kver" ] || { echo "demo: apt offers no supported Debian kernel" >&2; exit 1; }
+
+echo "# demo: building kvm-fastinval.ko for $kver"
+make -s KVER="$kver" -j"$(nproc)" >build/demo-make.log 2>&1 ||
+	{ tail -n 30 build/demo-make.log >&2; exit 1; }
+make -s KVER="$kver" abi-check
+make -s -C selftests/smoke OUTPUT="$top/build/selftests/$kver" >/dev/null
+
+echo "# demo: booting Debian's $kver in QEMU with the module in updates/dkms"
+BOOT_MODE=demo scripts/boot-test.sh "$kver"
