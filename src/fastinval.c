@@ -160,10 +160,8 @@ void kvm_fastinval_vm_init(struct kvm *kvm)
 
 	/* Without it the VM runs as well, only without counters. */
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
-	if (!vm) {
-		pr_warn_ratelimited("no memory for the counters of a new VM\n");
+	if (!vm)
 		return;
-	}
 	spin_lock_init(&vm->lock);
 	vm->pid = task_pid_nr(current);
 	vm->memslot_change = -1;
