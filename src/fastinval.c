@@ -254,10 +254,14 @@ enum kvm_fastinval_reason kvm_fastinval_memslot_reason(struct kvm *kvm)
 }
 
 static void fastinval_close_batch(struct kvm_fastinval_zap *z,
-				  enum kvm_fastinval_release why, u64 now)
+				  enum kvm_fastinval_release why, u64 now,
+				  bool end_of_hold)
 {
-	/* A phase that found nothing to do is no batch. */
-	if (why == KVM_FASTINVAL_REL_DONE && !z->batch)
+	/*
+	 * A phase that found nothing to do is no batch, unless mmu_lock is
+	 * released after it: every hold ends with a batch event.
+	 */
+	if (why == KVM_FASTINVAL_REL_DONE && !z->batch && !end_of_hold)
 		goto out;
 
 	z->pages[z->phase] += z->batch;
@@ -283,7 +287,7 @@ static void fastinval_end_hold(struct kvm_fastinval_zap *z,
 {
 	u64 now = local_clock();
 
-	fastinval_close_batch(z, why, now);
+	fastinval_close_batch(z, why, now, true);
 	z->longest_hold = max(z->longest_hold, now - z->t_lock);
 	z->locked = false;
 }
@@ -318,7 +322,8 @@ void kvm_fastinval_phase(struct kvm_fastinval_zap *z,
 	if (!z)
 		return;
 	if (z->locked)
-		fastinval_close_batch(z, KVM_FASTINVAL_REL_DONE, local_clock());
+		fastinval_close_batch(z, KVM_FASTINVAL_REL_DONE, local_clock(),
+				      false);
 	z->phase = phase;
 	/*
 	 * List walks restart from the list's end after a break, and the commit
@@ -433,7 +438,7 @@ bool kvm_fastinval_yield(struct kvm_fastinval_zap *z, rwlock_t *lock,
 			yielded = cond_resched_rwlock_write(lock);
 		if (z && yielded) {
 			/* The hold ended at the unlock, before rescheduling. */
-			fastinval_close_batch(z, z->pending, now);
+			fastinval_close_batch(z, z->pending, now, true);
 			z->longest_hold = max(z->longest_hold, now - z->t_lock);
 			fastinval_start_hold(z);
 		}
