@@ -6,7 +6,123 @@
 #ifndef _KVM_FASTINVAL_H
 #define _KVM_FASTINVAL_H
 
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+struct kvm;
+
 int kvm_fastinval_init(void);
 void kvm_fastinval_exit(void);
+
+/*
+ * Why all (or all obsolete) shadow pages of a VM are being zapped.  The
+ * values are part of the trace format: append only.
+ */
+enum kvm_fastinval_reason {
+	KVM_FASTINVAL_MEMSLOT_DELETE,
+	KVM_FASTINVAL_MEMSLOT_MOVE,
+	KVM_FASTINVAL_MMIO_GEN_WRAP,
+	KVM_FASTINVAL_NX_HUGE_PAGES,
+	KVM_FASTINVAL_TEARDOWN,
+	KVM_FASTINVAL_SLOT_ZAP,
+	KVM_FASTINVAL_NR_REASONS,
+};
+
+/* What the work done under one mmu_lock hold was. */
+enum kvm_fastinval_phase {
+	KVM_FASTINVAL_PHASE_ZAP,	/* shadow pages zapped (prepared) */
+	KVM_FASTINVAL_PHASE_COMMIT,	/* zapped shadow pages freed */
+	KVM_FASTINVAL_PHASE_TDP,	/* TDP MMU SPTEs zapped */
+	KVM_FASTINVAL_NR_PHASES,
+};
+
+/* Why a batch ended. */
+enum kvm_fastinval_release {
+	KVM_FASTINVAL_REL_CONTENTION,	/* mmu_lock has waiters */
+	KVM_FASTINVAL_REL_RESCHED,	/* need_resched() */
+	KVM_FASTINVAL_REL_BUDGET,	/* hold longer than zap_hold_budget_us */
+	KVM_FASTINVAL_REL_DONE,		/* phase or invalidation finished */
+	KVM_FASTINVAL_NR_RELEASES,
+};
+
+struct kvm_fastinval_vm;
+
+/*
+ * One invalidation, on the stack of the thread doing it.  Only that thread
+ * touches it, so it needs no locking.  All the functions below accept NULL
+ * and then behave exactly as the distro's KVM does.
+ */
+struct kvm_fastinval_zap {
+	struct kvm *kvm;
+	struct kvm_fastinval_vm *vm;
+	u64 id;
+	u8 reason;
+	u8 phase;
+	bool stock;
+	bool locked;
+	enum kvm_fastinval_release pending;
+	u32 batch_pages;
+	u32 min_batch;
+	u32 checks;
+	u64 budget_ns;
+	u64 t_start;		/* ktime_get_ns() at the start */
+	u64 t_lock;		/* local_clock() when mmu_lock was taken */
+	u64 t_batch;		/* local_clock() when the batch started */
+	u64 batch;		/* pages (or SPTEs) in the current batch */
+	u64 pages[KVM_FASTINVAL_NR_PHASES];
+	u64 batches[KVM_FASTINVAL_NR_PHASES];
+	u64 releases[KVM_FASTINVAL_NR_RELEASES];
+	u64 longest_hold;
+};
+
+/* Per-VM state, from kvm_arch_init_vm() to kvm_arch_destroy_vm(). */
+void kvm_fastinval_vm_init(struct kvm *kvm);
+void kvm_fastinval_vm_destroy(struct kvm *kvm);
+void kvm_fastinval_vm_debugfs(struct kvm *kvm);
+
+/* Memslot delete or move about to invalidate @kvm's MMU (slots_lock held). */
+void kvm_fastinval_memslot_change(struct kvm *kvm, int change);
+enum kvm_fastinval_reason kvm_fastinval_memslot_reason(struct kvm *kvm);
+
+/*
+ * Called with mmu_lock held for write, right after it was taken (and after
+ * the generation bump, if any).  Starts the zap phase.
+ */
+void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
+			 enum kvm_fastinval_reason reason, unsigned long gen,
+			 unsigned long used_pages, bool tdp_mmu);
+/* The next kind of work, still under the same hold. */
+void kvm_fastinval_phase(struct kvm_fastinval_zap *z,
+			 enum kvm_fastinval_phase phase);
+/* The caller is about to drop mmu_lock, or has just taken it. */
+void kvm_fastinval_unlocking(struct kvm_fastinval_zap *z);
+void kvm_fastinval_locked(struct kvm_fastinval_zap *z);
+/* Called once mmu_lock is no longer held.  Emits the end event. */
+void kvm_fastinval_end(struct kvm_fastinval_zap *z);
+
+static inline void kvm_fastinval_add(struct kvm_fastinval_zap *z, u64 n)
+{
+	if (z)
+		z->batch += n;
+}
+
+/*
+ * Whether mmu_lock should be released now: contention, need_resched() or
+ * the hold budget, once the phase's minimum batch is done.  Stock: the
+ * distro's own condition.
+ */
+bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock);
+/*
+ * Release mmu_lock, reschedule, take it again (held for read if @shared).
+ * Only after kvm_fastinval_need_break() said so.  Returns whether the lock
+ * was dropped.
+ */
+bool kvm_fastinval_yield(struct kvm_fastinval_zap *z, rwlock_t *lock,
+			 bool shared);
+/* Whether the zap runs with the distro's exact lock behaviour. */
+static inline bool kvm_fastinval_stock(struct kvm_fastinval_zap *z)
+{
+	return !z || z->stock;
+}
 
 #endif /* _KVM_FASTINVAL_H */

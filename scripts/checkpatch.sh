@@ -14,7 +14,9 @@ mapfile -t files < <(git ls-files 'src/*.c' 'include/*.h' 2>/dev/null || ls src/
 mapfile -t patches < <(find src/patches -name '*.patch' | sort)
 fail=0
 perl "$cp" --strict --no-tree --quiet --show-types -f "${files[@]}" || fail=1
-perl "$cp" --strict --no-tree --quiet --show-types "${patches[@]}" || fail=1
+# checkpatch reads a file that git tracks as source, not as a patch (it
+# would flag every context line): hide the repository from it for patches.
+GIT_DIR=/nonexistent perl "$cp" --strict --no-tree --quiet --show-types "${patches[@]}" || fail=1
 if [ $fail -eq 0 ]; then
 	echo "ok - checkpatch --strict: ${#files[@]} files and ${#patches[@]} patches clean"
 else

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounded mmu_lock holds, tracepoints and per-VM counters for the zaps that
+ * drop all (or all obsolete) shadow pages of a VM: memslot delete/move, MMIO
+ * generation wrap, nx_huge_pages changes, VM teardown and 6.12's per-slot
+ * zap.  The patched mmu.c/tdp_mmu.c keep the walks; this file decides when
+ * mmu_lock is released and accounts for every hold.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/kvm_host.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/xarray.h>
+
+#include "kvm_fastinval.h"
+
+#define CREATE_TRACE_POINTS
+#include "kvm_fastinval_trace.h"
+
+/*
+ * Module parameters, read once per invalidation.
+ *
+ * zap_stock=Y reproduces the distro's KVM exactly: BATCH_ZAP_PAGES (10)
+ * pages before cond_resched_rwlock_write(), which yields only on
+ * need_resched() or rwlock_needbreak() (0 on non-preemptible kernels), and
+ * all zapped pages freed in the same hold.  zap_batch_pages and
+ * zap_hold_budget_us are then ignored.
+ */
+#define FASTINVAL_STOCK_BATCH	10	/* the distro's BATCH_ZAP_PAGES */
+#define FASTINVAL_BATCH_MAX	65536
+#define FASTINVAL_BUDGET_MAX	1000000	/* 1 s */
+/* Gfn and TDP walks read the clock every this many checks. */
+#define FASTINVAL_CLOCK_EVERY	16
+
+static bool zap_stock;
+static unsigned int zap_batch_pages = FASTINVAL_STOCK_BATCH;
+static unsigned int zap_hold_budget_us = 500;
+
+static int fastinval_set_uint(const char *val, const struct kernel_param *kp,
+			      unsigned int min, unsigned int max)
+{
+	unsigned int n;
+	int r;
+
+	r = kstrtouint(val, 0, &n);
+	if (r || n < min || n > max) {
+		pr_warn("%s: invalid value '%s', must be %u..%u; keeping %u\n",
+			kp->name, strim((char *)val), min, max,
+			*(unsigned int *)kp->arg);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static int fastinval_set_batch(const char *val, const struct kernel_param *kp)
+{
+	return fastinval_set_uint(val, kp, 1, FASTINVAL_BATCH_MAX);
+}
+
+static int fastinval_set_budget(const char *val, const struct kernel_param *kp)
+{
+	return fastinval_set_uint(val, kp, 1, FASTINVAL_BUDGET_MAX);
+}
+
+static int fastinval_set_stock(const char *val, const struct kernel_param *kp)
+{
+	bool b;
+
+	if (kstrtobool(val, &b)) {
+		pr_warn("%s: invalid value '%s', must be a boolean; keeping %c\n",
+			kp->name, strim((char *)val),
+			*(bool *)kp->arg ? 'Y' : 'N');
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(bool *)kp->arg, b);
+	return 0;
+}
+
+static const struct kernel_param_ops fastinval_batch_ops = {
+	.set = fastinval_set_batch,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops fastinval_budget_ops = {
+	.set = fastinval_set_budget,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops fastinval_stock_ops = {
+	.set = fastinval_set_stock,
+	.get = param_get_bool,
+};
+
+module_param_cb(zap_batch_pages, &fastinval_batch_ops, &zap_batch_pages, 0644);
+MODULE_PARM_DESC(zap_batch_pages,
+		 "Shadow pages zapped or freed per mmu_lock hold before it may be released (1..65536, default 10)");
+module_param_cb(zap_hold_budget_us, &fastinval_budget_ops,
+		&zap_hold_budget_us, 0644);
+MODULE_PARM_DESC(zap_hold_budget_us,
+		 "Longest mmu_lock hold of a zap before it is released, in us (1..1000000, default 500)");
+module_param_cb(zap_stock, &fastinval_stock_ops, &zap_stock, 0644);
+MODULE_PARM_DESC(zap_stock,
+		 "Y: the distro KVM's own zap and lock behaviour, for A/B comparison (default N)");
+
+/* Per-VM state, keyed by struct kvm *. */
+struct kvm_fastinval_vm {
+	spinlock_t lock;		/* the counters below */
+	char name[KVM_FASTINVAL_VM_NAME_LEN];
+	int pid;
+	int memslot_change;		/* under slots_lock */
+	u64 invalidations[KVM_FASTINVAL_NR_REASONS];
+	u64 pages[KVM_FASTINVAL_NR_PHASES];
+	u64 batches[KVM_FASTINVAL_NR_PHASES];
+	u64 releases[KVM_FASTINVAL_NR_RELEASES];
+	u64 longest_hold;
+	u64 last_id;
+};
+
+static DEFINE_XARRAY(fastinval_vms);
+static atomic64_t fastinval_ids = ATOMIC64_INIT(0);
+
+static const char * const reason_names[] = {
+	[KVM_FASTINVAL_MEMSLOT_DELETE] = "memslot_delete",
+	[KVM_FASTINVAL_MEMSLOT_MOVE] = "memslot_move",
+	[KVM_FASTINVAL_MMIO_GEN_WRAP] = "mmio_gen_wrap",
+	[KVM_FASTINVAL_NX_HUGE_PAGES] = "nx_huge_pages",
+	[KVM_FASTINVAL_TEARDOWN] = "teardown",
+	[KVM_FASTINVAL_SLOT_ZAP] = "slot_zap",
+};
+
+static const char * const phase_names[] = {
+	[KVM_FASTINVAL_PHASE_ZAP] = "zap",
+	[KVM_FASTINVAL_PHASE_COMMIT] = "commit",
+	[KVM_FASTINVAL_PHASE_TDP] = "tdp",
+};
+
+static const char * const release_names[] = {
+	[KVM_FASTINVAL_REL_CONTENTION] = "contention",
+	[KVM_FASTINVAL_REL_RESCHED] = "resched",
+	[KVM_FASTINVAL_REL_BUDGET] = "budget",
+	[KVM_FASTINVAL_REL_DONE] = "done",
+};
+
+static struct kvm_fastinval_vm *fastinval_vm(struct kvm *kvm)
+{
+	return xa_load(&fastinval_vms, (unsigned long)kvm);
+}
+
+void kvm_fastinval_vm_init(struct kvm *kvm)
+{
+	struct kvm_fastinval_vm *vm;
+
+	/* Without it the VM runs as well, only without counters. */
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return;
+	spin_lock_init(&vm->lock);
+	vm->pid = task_pid_nr(current);
+	vm->memslot_change = -1;
+	snprintf(vm->name, sizeof(vm->name), "%d", vm->pid);
+	if (xa_err(xa_store(&fastinval_vms, (unsigned long)kvm, vm,
+			    GFP_KERNEL_ACCOUNT))) {
+		pr_warn_ratelimited("no memory for the counters of a new VM\n");
+		kfree(vm);
+	}
+}
+
+void kvm_fastinval_vm_destroy(struct kvm *kvm)
+{
+	/* The VM's debugfs directory, our file in it, is already gone. */
+	kfree(xa_erase(&fastinval_vms, (unsigned long)kvm));
+}
+
+static int fastinval_show(struct seq_file *m, void *unused)
+{
+	struct kvm_fastinval_vm *vm = m->private;
+	struct kvm_fastinval_vm s;
+	u64 total = 0;
+	int i;
+
+	spin_lock(&vm->lock);
+	s = *vm;
+	spin_unlock(&vm->lock);
+
+	for (i = 0; i < KVM_FASTINVAL_NR_REASONS; i++)
+		total += s.invalidations[i];
+	seq_printf(m, "invalidations %llu\n", total);
+	for (i = 0; i < KVM_FASTINVAL_NR_REASONS; i++)
+		seq_printf(m, "invalidations_%s %llu\n", reason_names[i],
+			   s.invalidations[i]);
+	seq_printf(m, "pages_zapped %llu\n", s.pages[KVM_FASTINVAL_PHASE_ZAP]);
+	seq_printf(m, "pages_freed %llu\n", s.pages[KVM_FASTINVAL_PHASE_COMMIT]);
+	seq_printf(m, "tdp_sptes_zapped %llu\n", s.pages[KVM_FASTINVAL_PHASE_TDP]);
+	seq_printf(m, "batches %llu\n",
+		   s.batches[KVM_FASTINVAL_PHASE_ZAP] +
+		   s.batches[KVM_FASTINVAL_PHASE_COMMIT] +
+		   s.batches[KVM_FASTINVAL_PHASE_TDP]);
+	for (i = 0; i < KVM_FASTINVAL_NR_PHASES; i++)
+		seq_printf(m, "batches_%s %llu\n", phase_names[i], s.batches[i]);
+	for (i = 0; i < KVM_FASTINVAL_NR_RELEASES; i++)
+		seq_printf(m, "releases_%s %llu\n", release_names[i],
+			   s.releases[i]);
+	seq_printf(m, "longest_hold_ns %llu\n", s.longest_hold);
+	seq_printf(m, "last_id %llu\n", s.last_id);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fastinval);
+
+void kvm_fastinval_vm_debugfs(struct kvm *kvm)
+{
+	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
+
+	if (!vm || IS_ERR_OR_NULL(kvm->debugfs_dentry))
+		return;
+	/* "<pid>-<fd>", the directory's name: what users match VMs by. */
+	snprintf(vm->name, sizeof(vm->name), "%pd", kvm->debugfs_dentry);
+	/*
+	 * debugfs_remove_recursive() of the directory, before
+	 * kvm_arch_destroy_vm() frees @vm, waits for readers of the file.
+	 */
+	debugfs_create_file("fastinval", 0444, kvm->debugfs_dentry, vm,
+			    &fastinval_fops);
+}
+
+void kvm_fastinval_memslot_change(struct kvm *kvm, int change)
+{
+	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
+
+	lockdep_assert_held(&kvm->slots_lock);
+	if (vm)
+		vm->memslot_change = change;
+}
+
+enum kvm_fastinval_reason kvm_fastinval_memslot_reason(struct kvm *kvm)
+{
+	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
+	int change;
+
+	lockdep_assert_held(&kvm->slots_lock);
+	if (!vm)
+		return KVM_FASTINVAL_MEMSLOT_DELETE;
+	change = vm->memslot_change;
+	vm->memslot_change = -1;
+	return change == KVM_MR_MOVE ? KVM_FASTINVAL_MEMSLOT_MOVE :
+				       KVM_FASTINVAL_MEMSLOT_DELETE;
+}
+
+static void fastinval_close_batch(struct kvm_fastinval_zap *z,
+				  enum kvm_fastinval_release why, u64 now,
+				  bool end_of_hold)
+{
+	/*
+	 * A phase that found nothing to do is no batch, unless mmu_lock is
+	 * released after it: every hold ends with a batch event.
+	 */
+	if (why == KVM_FASTINVAL_REL_DONE && !z->batch && !end_of_hold)
+		goto out;
+
+	z->pages[z->phase] += z->batch;
+	z->batches[z->phase]++;
+	z->releases[why]++;
+	trace_kvm_fastinval_batch(z->id, z->phase, z->batch, now - z->t_batch,
+				  now - z->t_lock, why);
+out:
+	z->batch = 0;
+	z->t_batch = now;
+}
+
+static void fastinval_start_hold(struct kvm_fastinval_zap *z)
+{
+	z->locked = true;
+	z->checks = 0;
+	z->t_lock = local_clock();
+	z->t_batch = z->t_lock;
+}
+
+static void fastinval_end_hold(struct kvm_fastinval_zap *z,
+			       enum kvm_fastinval_release why)
+{
+	u64 now = local_clock();
+
+	fastinval_close_batch(z, why, now, true);
+	z->longest_hold = max(z->longest_hold, now - z->t_lock);
+	z->locked = false;
+}
+
+void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
+			 enum kvm_fastinval_reason reason, unsigned long gen,
+			 unsigned long used_pages, bool tdp_mmu)
+{
+	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
+
+	memset(z, 0, sizeof(*z));
+	z->kvm = kvm;
+	z->vm = vm;
+	z->reason = reason;
+	z->id = atomic64_inc_return(&fastinval_ids);
+	z->stock = READ_ONCE(zap_stock);
+	z->batch_pages = READ_ONCE(zap_batch_pages);
+	z->budget_ns = (u64)READ_ONCE(zap_hold_budget_us) * NSEC_PER_USEC;
+	z->t_start = ktime_get_ns();
+	z->pending = KVM_FASTINVAL_REL_DONE;
+	fastinval_start_hold(z);
+	kvm_fastinval_phase(z, KVM_FASTINVAL_PHASE_ZAP);
+
+	trace_kvm_fastinval_start(z->id, vm ? vm->name : "?",
+				  vm ? vm->pid : 0, reason, gen, used_pages,
+				  tdp_mmu, z->stock);
+}
+
+void kvm_fastinval_phase(struct kvm_fastinval_zap *z,
+			 enum kvm_fastinval_phase phase)
+{
+	if (!z)
+		return;
+	if (z->locked)
+		fastinval_close_batch(z, KVM_FASTINVAL_REL_DONE, local_clock(),
+				      false);
+	z->phase = phase;
+	/*
+	 * List walks restart from the list's end after a break, and the commit
+	 * must free something per hold, so they make a minimum of progress
+	 * (stock: never breaks the commit).  The TDP MMU iterator and the
+	 * per-slot gfn walk move forward whatever happens, they need no
+	 * minimum.  Stock: BATCH_ZAP_PAGES for obsolete pages, none for
+	 * kvm_mmu_zap_all().
+	 */
+	if (phase == KVM_FASTINVAL_PHASE_COMMIT)
+		z->min_batch = z->batch_pages;
+	else if (phase == KVM_FASTINVAL_PHASE_TDP ||
+		 z->reason == KVM_FASTINVAL_SLOT_ZAP)
+		z->min_batch = 0;
+	else if (!z->stock)
+		z->min_batch = z->batch_pages;
+	else if (z->reason == KVM_FASTINVAL_TEARDOWN)
+		z->min_batch = 0;
+	else
+		z->min_batch = FASTINVAL_STOCK_BATCH;
+}
+
+void kvm_fastinval_unlocking(struct kvm_fastinval_zap *z)
+{
+	if (z && z->locked)
+		fastinval_end_hold(z, KVM_FASTINVAL_REL_DONE);
+}
+
+void kvm_fastinval_locked(struct kvm_fastinval_zap *z)
+{
+	if (z && !z->locked)
+		fastinval_start_hold(z);
+}
+
+void kvm_fastinval_end(struct kvm_fastinval_zap *z)
+{
+	struct kvm_fastinval_vm *vm = z->vm;
+	u64 duration = ktime_get_ns() - z->t_start;
+	int i;
+
+	WARN_ON_ONCE(z->locked);
+	trace_kvm_fastinval_end(z, duration);
+	if (!vm)
+		return;
+
+	spin_lock(&vm->lock);
+	vm->invalidations[z->reason]++;
+	for (i = 0; i < KVM_FASTINVAL_NR_PHASES; i++) {
+		vm->pages[i] += z->pages[i];
+		vm->batches[i] += z->batches[i];
+	}
+	for (i = 0; i < KVM_FASTINVAL_NR_RELEASES; i++)
+		vm->releases[i] += z->releases[i];
+	vm->longest_hold = max(vm->longest_hold, z->longest_hold);
+	vm->last_id = z->id;
+	spin_unlock(&vm->lock);
+}
+
+bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
+{
+	if (kvm_fastinval_stock(z)) {
+		/* The distro frees all zapped pages in one hold. */
+		if (z && (z->phase == KVM_FASTINVAL_PHASE_COMMIT ||
+			  z->batch < z->min_batch))
+			return false;
+		if (need_resched()) {
+			if (z)
+				z->pending = KVM_FASTINVAL_REL_RESCHED;
+			return true;
+		}
+		if (rwlock_needbreak(lock)) {
+			if (z)
+				z->pending = KVM_FASTINVAL_REL_CONTENTION;
+			return true;
+		}
+		return false;
+	}
+
+	if (z->batch < z->min_batch)
+		return false;
+	/* Whatever the preemption model: rwlock_needbreak() may be 0. */
+	if (rwlock_is_contended(lock)) {
+		z->pending = KVM_FASTINVAL_REL_CONTENTION;
+		return true;
+	}
+	if (need_resched()) {
+		z->pending = KVM_FASTINVAL_REL_RESCHED;
+		return true;
+	}
+	/* Pages cost far more than a clock read, gfns and SPTEs may not. */
+	if (!z->min_batch && ++z->checks % FASTINVAL_CLOCK_EVERY)
+		return false;
+	if (local_clock() - z->t_lock > z->budget_ns) {
+		z->pending = KVM_FASTINVAL_REL_BUDGET;
+		return true;
+	}
+	return false;
+}
+
+bool kvm_fastinval_yield(struct kvm_fastinval_zap *z, rwlock_t *lock,
+			 bool shared)
+{
+	bool yielded;
+
+	if (kvm_fastinval_stock(z)) {
+		u64 now = z ? local_clock() : 0;
+
+		/* The distro's call, which checks again and may not yield. */
+		if (shared)
+			yielded = cond_resched_rwlock_read(lock);
+		else
+			yielded = cond_resched_rwlock_write(lock);
+		if (z && yielded) {
+			/* The hold ended at the unlock, before rescheduling. */
+			fastinval_close_batch(z, z->pending, now, true);
+			z->longest_hold = max(z->longest_hold, now - z->t_lock);
+			fastinval_start_hold(z);
+		}
+		return yielded;
+	}
+
+	fastinval_end_hold(z, z->pending);
+	if (shared)
+		read_unlock(lock);
+	else
+		write_unlock(lock);
+	cond_resched();
+	if (shared)
+		read_lock(lock);
+	else
+		write_lock(lock);
+	fastinval_start_hold(z);
+	return true;
+}
