@@ -133,9 +133,13 @@ if [ "$BT_MODE" = demo ]; then
 	show "modinfo kvm_fastinval | grep -E '^(filename|description|depends|vermagic):'"
 	show ls -l /sys/module/kvm
 	show "grep -H . /sys/module/kvm/parameters/{halt_poll_ns,tdp_mmu,enable_pmu}"
+	show "grep -H . /sys/module/kvm_fastinval/parameters/zap_*"
 	show "$ST/kvm_smoke"
 	show "modprobe -r kvm_amd && modprobe kvm_amd npt=0 && cat /sys/module/kvm_amd/parameters/npt"
 	show "$ST/kvm_smoke | tail -n 3"
+	# Its memslot delete, then its teardown, as trace-cmd users see them.
+	show "trace-cmd record -q -e kvm_fastinval -o /tmp/trace.dat $ST/kvm_smoke >/dev/null"
+	show "trace-cmd report -i /tmp/trace.dat 2>/dev/null | grep -m 1 -B 100 kvm_fastinval_end"
 	show "dmesg | grep -iE 'kvm|svm' | tail -n 5"
 	show modprobe -r kvm_amd kvm_fastinval
 	show "ls /sys/module/kvm 2>&1; grep kvm /proc/modules || echo 'no kvm module loaded'"
