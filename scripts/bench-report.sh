@@ -57,7 +57,7 @@ echo
 echo "| kernel | MMU | page tables | attrib. stall stock/ours | raw stall stock/ours | ioctl stock/ours | attrib. stall stock/zap_stock=Y | ioctl stock/zap_stock=Y |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 awk '{ k = $1 " " $2 " " $3; at[k, $4] = $9; st[k, $4] = $6; io[k, $4] = $18; if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
-function r(a, b) { return (b > 0) ? sprintf("%.2f", a / b) : "inf" }
+function r(a, b) { return (a == "" || b == "") ? "-" : (b > 0) ? sprintf("%.2f", a / b) : "inf" }
 END { for (i = 1; i <= n; i++) { k = o[i]; split(k, p, " ")
 	if (!((k, "stock") in at)) continue
 	printf "| %s | %s | %d | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3],
