@@ -14,6 +14,10 @@
 #   (both: for KVER= if given, else for every supported Debian kernel)
 #   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
 #   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
+#   make bench          invalidation latency, stock kvm.ko vs ours, in QEMU
+#                       (for KVER= if given, else both Debian kernels);
+#                       tables and PNGs in build/bench/
+#   make stat           build/stat/kvm-fastinval-stat (libtracecmd)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -37,7 +41,8 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
-	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all
+	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
+	bench stat
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -111,6 +116,18 @@ selftests-upstream selftests-upstream-all:
 	@rc=0; for k in $(st_kvers); do \
 		scripts/upstream-selftests.sh $(if $(findstring -all,$@),--all) $$k || rc=1; \
 	done; exit $$rc
+
+# Speed is measured and reported, never asserted.
+bench: stat
+	@rm -f build/bench/results-all.txt; rc=0; for k in $(st_kvers); do \
+		scripts/bench.sh $$k || rc=1; \
+		cat build/bench/$$k/results.txt >>build/bench/results-all.txt 2>/dev/null; \
+	done; scripts/bench-report.sh build/bench/results-all.txt build/bench >build/bench/table.txt && \
+	cat build/bench/table.txt; exit $$rc
+
+stat:
+	@$(MAKE) -s -C scripts/kvm-fastinval-stat
+	@echo build/stat/kvm-fastinval-stat
 
 clean:
 	rm -rf $(BUILD)

@@ -55,7 +55,8 @@ cmdline_opts="halt_poll_ns_grow_start=12345 tsc_tolerance_ppm=321"
 # Guest userspace: this machine's Debian binaries (+ their libraries).
 guest_bins=(bash dash cat ls mkdir cp readlink timeout head tail wc sort
 	    sleep uname cut tr basename dirname ln rm stat env sync stty
-	    grep sed mawk mount umount dmesg kmod find id trace-cmd)
+	    grep sed mawk mount umount dmesg kmod find id
+	    trace-cmd base64)
 
 # -- host tools ---------------------------------------------------------------
 need=()

@@ -10,7 +10,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(make gcc libc6-dev patch xz-utils zstd cpio kmod dkms
-	  qemu-system-x86 bc flex bison libelf-dev libssl-dev file trace-cmd)
+	  qemu-system-x86 bc flex bison libelf-dev libssl-dev file
+	  trace-cmd libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
+	  gnuplot-nox)
 
 missing=()
 for p in "${packages[@]}"; do

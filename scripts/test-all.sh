@@ -149,6 +149,12 @@ while read -r series kver version; do
 	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
 	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
 		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko"
+
+	note "benchmark smoke run and kvm-fastinval-stat on a trace recorded in the guest (no timing asserted)"
+	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
+	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/  /'
+	sub_result "$log/bench-smoke.log" "$kver: bench smoke: " \
+		"$kver: fastinval_bench smoke run, kvm-fastinval-stat on a guest trace"
 done <<<"$targets"
 
 # Packaging (scripts/pkg-test.sh): with the full suite, or PKG_TEST=1.

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-report.sh RESULTS OUTDIR: tables and plots from fastinval_bench
+# RESULT lines (scripts/bench.sh): per kernel, MMU mode, size and variant,
+# the median [min-max] over all invalidations (deletes and moves, all
+# repetitions), the ratios stock kvm.ko / kvm-fastinval, and a gnuplot PNG
+# per kernel (OUTDIR/bench-KVER.png) of the attributable guest stall and the
+# longest mmu_lock hold against the shadow pages zapped. Prints the tables
+# (markdown); writes OUTDIR/summary.dat (one line per group).
+set -euo pipefail
+res=$1 outdir=$2
+mkdir -p "$outdir"
+sum=$outdir/summary.dat
+
+# key=value -> columns; median/min/max per group.
+awk '
+function get(k,   i, n, kv) { for (i = 2; i <= NF; i++) { n = index($i, "="); if (substr($i, 1, n - 1) == k) return substr($i, n + 1) } return "" }
+function med(arr, n,   i, j, t, a) { for (i = 1; i <= n; i++) a[i] = arr[i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	lo = a[1]; hi = a[n]; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+/^RESULT / {
+	g = get("kernel") " " get("mmu") " " get("size") " " get("label")
+	if (!(g in cnt)) order[++ng] = g
+	c = ++cnt[g]
+	split("stall_us attrib_us p99_us floor_us ioctl_us zap_us hold_max_us zapped batches used_pages sp_created", ks, " ")
+	for (k in ks) v[g, ks[k], c] = get(ks[k]) + 0
+}
+END {
+	split("stall_us attrib_us p99_us floor_us ioctl_us zap_us hold_max_us zapped batches used_pages sp_created", ks, " ")
+	for (i = 1; i <= ng; i++) {
+		g = order[i]; line = g " " cnt[g]
+		for (k = 1; k <= 11; k++) { for (c = 1; c <= cnt[g]; c++) a[c] = v[g, ks[k], c]
+			m = med(a, cnt[g]); line = line " " m " " lo " " hi }
+		print line
+	}
+}' "$res" >"$sum"
+# columns: 1 kernel 2 mmu 3 size 4 label 5 n, then per metric med,min,max from 6:
+# stall 6-8, attrib 9-11, p99 12-14, floor 15-17, ioctl 18-20, zap 21-23,
+# hold_max 24-26, zapped 27-29, batches 30-32, used_pages 33-35, sp_created 36-38
+
+echo "Per size, median [min-max] over all invalidations (memslot delete and move, all repetitions); ms."
+echo "stall: longest gap between two guest loops in the invalidation window (raw); attrib.: stall minus the idle window's"
+echo "longest gap in the same VM (floor); ioctl: KVM_SET_USER_MEMORY_REGION; zap: start-to-end of the invalidation"
+echo "(end event duration_ns); hold: longest mmu_lock hold (end event longest_hold_ns). '-': the stock kvm.ko has no tracepoints."
+echo
+echo "| kernel | MMU | page tables | shadow pages zapped | module | n | stall | attrib. stall | p99 gap | floor | ioctl | zap | longest hold | batches |"
+echo "| --- | --- | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |"
+awk '{ tr = ($4 != "stock");
+	printf "| %s | %s | %d | %d | %s | %d | %.1f [%.1f-%.1f] | %.1f [%.1f-%.1f] | %.2f | %.1f | %.1f [%.1f-%.1f] | %s | %s | %s |\n",
+	$1, $2, $3, $27, ($4 == "stock" ? "stock kvm.ko" : $4 == "ours" ? "kvm-fastinval" : "kvm-fastinval zap_stock=Y"), $5,
+	$6/1e3, $7/1e3, $8/1e3, $9/1e3, $10/1e3, $11/1e3, $12/1e3, $15/1e3, $18/1e3, $19/1e3, $20/1e3,
+	tr ? sprintf("%.1f", $21/1e3) : "-", tr ? sprintf("%.2f [%.2f-%.2f]", $24/1e3, $25/1e3, $26/1e3) : "-", tr ? $30 : "-" }' "$sum"
+echo
+echo "Ratios of medians, stock kvm.ko / kvm-fastinval (defaults) and stock kvm.ko / kvm-fastinval zap_stock=Y (>1: ours lower):"
+echo
+echo "| kernel | MMU | page tables | attrib. stall stock/ours | raw stall stock/ours | ioctl stock/ours | attrib. stall stock/zap_stock=Y | ioctl stock/zap_stock=Y |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+awk '{ k = $1 " " $2 " " $3; at[k, $4] = $9; st[k, $4] = $6; io[k, $4] = $18; if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
+function r(a, b) { return (a == "" || b == "") ? "-" : (b > 0) ? sprintf("%.2f", a / b) : "inf" }
+END { for (i = 1; i <= n; i++) { k = o[i]; split(k, p, " ")
+	if (!((k, "stock") in at)) continue
+	printf "| %s | %s | %d | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3],
+		r(at[k, "stock"], at[k, "ours"]), r(st[k, "stock"], st[k, "ours"]), r(io[k, "stock"], io[k, "ours"]),
+		r(at[k, "stock"], at[k, "ours-zap_stock"]), r(io[k, "stock"], io[k, "ours-zap_stock"]) } }' "$sum"
+
+# Plots: shadow MMU, per kernel.
+command -v gnuplot >/dev/null || { echo "# no gnuplot (apt-get install gnuplot-nox): no plot"; exit 0; }
+for kver in $(awk '{ print $1 }' "$sum" | sort -u); do
+	d=$outdir/plot-$kver
+	mkdir -p "$d"
+	for l in stock ours ours-zap_stock; do
+		awk -v k="$kver" -v l="$l" '$1 == k && $2 == "shadow" && $4 == l { print $27, $9/1e3, $10/1e3, $11/1e3, $24/1e3, $25/1e3, $26/1e3 }' "$sum" | sort -n >"$d/$l.dat"
+	done
+	png=$outdir/bench-$kver.png
+	gnuplot <<GP || echo "# gnuplot failed for $kver"
+set terminal pngcairo size 900,380 font ",9"
+set output "$png"
+set multiplot layout 1,2 title "$kver, kvm\\\\_amd npt=0 (shadow MMU), QEMU TCG (emulated timing): median, bars min-max"
+set logscale x
+set xlabel "shadow pages zapped per invalidation"
+set key top left
+set ylabel "attributable guest stall (ms)"
+set yrange [0:*]
+plot "$d/stock.dat" u 1:2:3:4 w yerrorlines t "stock kvm.ko", \
+     "$d/ours-zap_stock.dat" u 1:2:3:4 w yerrorlines t "kvm-fastinval zap\\\\_stock=Y", \
+     "$d/ours.dat" u 1:2:3:4 w yerrorlines t "kvm-fastinval"
+set ylabel "longest mmu\\\\_lock hold (ms)"
+plot "$d/ours-zap_stock.dat" u 1:5:6:7 w yerrorlines t "kvm-fastinval zap\\\\_stock=Y (= stock)", \
+     "$d/ours.dat" u 1:5:6:7 w yerrorlines t "kvm-fastinval"
+unset multiplot
+GP
+	echo "# plot: $png"
+done

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark of "invalidate all shadow pages": the stock kvm.ko against
+# kvm-fastinval (defaults, and zap_stock=Y) in one QEMU boot of a Debian
+# kernel (selftests/bench/fastinval_bench, run by scripts/guest-selftests.sh
+# through selftests/bench/bench-guest.sh), then the table of ratios, the
+# kvm-fastinval-stat summary of a trace recorded in the guest, and a PNG.
+#
+#   bench.sh [--smoke] KVER
+#
+# --smoke: kvm-fastinval only, shadow mode, one tiny size: checks that the
+# benchmark runs (-h too), that the trace recorded in the guest gives one
+# kvm-fastinval-stat line per invalidation and that a bad file is refused.
+# Prints TAP, ends with "KVER: bench smoke: N passed, N failed". Never
+# asserts a speed.
+# Environment (full run): BENCH_SIZES (default 1024,8192,32768,131072),
+# BENCH_REPS (3), BENCH_MODES ("shadow tdp"), QEMU_MEM (4G), BENCH_TIMEOUT
+# (seconds per module and mode, default 1500).
+# Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
+# files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "bench: $*" >&2; exit 2; }
+smoke=0
+if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
+[ $# -eq 1 ] || die "usage: $0 [--smoke] KVER"
+kver=$1
+out=$top/build/bench/$kver
+[ $smoke = 0 ] || out=$top/build/bench/$kver/smoke
+mkdir -p "$out"
+stat=$top/build/stat/kvm-fastinval-stat
+
+[ -f "${IMAGES_DIR:-$top/build/images}/$kver/boot/vmlinuz-$kver" ] ||
+	"$top/scripts/debian-kernels.sh" fetch "$kver" >"$out/fetch.log" 2>&1 || die "cannot fetch $kver"
+make -C "$top" KVER="$kver" -j"$(nproc)" >"$out/make.log" 2>&1 || die "module build failed ($out/make.log)"
+make -C "$top/selftests/bench" KVER="$kver" >"$out/bench-build.log" 2>&1 ||
+	die "fastinval_bench build failed ($out/bench-build.log)"
+make -C "$top/scripts/kvm-fastinval-stat" >"$out/stat-build.log" 2>&1 ||
+	die "kvm-fastinval-stat build failed ($out/stat-build.log)"
+
+st=$out/guest
+rm -rf "$st" && mkdir -p "$st/bench"
+install -m 0755 "$top/build/bench/$kver/bin/fastinval_bench" "$top/selftests/bench/bench-guest.sh" "$st/bench/"
+list=$out/guest.list
+if [ $smoke = 1 ]; then
+	mods=ours modes=shadow timeout=240
+	printf '%s\n' "bench/fastinval_bench 30 -h" \
+		"bench/bench-guest.sh $timeout -s 64 -r 1 -w 20 -f 20 -V default" >"$list"
+else
+	mods="stock ours" modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
+	# The -h run is cheap and makes the guest get the binary.
+	printf '%s\n' "bench/fastinval_bench 30 -h" \
+		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-3}" >"$list"
+fi
+nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
+name=bench$([ $smoke = 1 ] && echo -smoke)
+echo "# bench: $kver, modules: $mods, modes: $modes, list: $(tr '\n' ';' <"$list")"
+t0=$SECONDS
+BOOT_MODE=selftests BOOT_NAME=$name SELFTESTS=$st SELFTEST_LIST=$list \
+	ST_MODULES=$mods ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-4G} \
+	BOOT_TIMEOUT=$((300 + (timeout + 30) * nrun * $(grep -c . "$list"))) \
+	"$top/scripts/boot-test.sh" "$kver" >"$out/boot.log" 2>&1
+boot_rc=$?
+echo "# bench: guest done in $((SECONDS - t0)) s (rc $boot_rc)"
+chan=$out/channel.log
+tr -d '\r' <"$top/build/logs/$kver/boot-$name.tap" >"$chan" 2>/dev/null
+grep '^RESULT ' "$chan" | sed "s/^RESULT /RESULT kernel=$kver /" >"$out/results.txt"
+# Trace files from the guest.
+awk -v dir="$out" '/^@@@ FILE / { f = dir "/" $3 ".b64"; printf "" > f; next }
+	/^@@@ EOF/ { close(f); f = ""; next } f != "" { print > f }' "$chan"
+for b in "$out"/*.b64; do
+	[ -f "$b" ] || continue
+	base64 -d "$b" >"${b%.b64}" 2>/dev/null || rm -f "${b%.b64}"
+	rm -f "$b"
+done
+if [ -f "$out/fastinval.dat" ]; then
+	"$stat" "$out/fastinval.dat" >"$out/stat.txt" 2>&1
+	echo "# kvm-fastinval-stat of a trace recorded in the guest ($out/fastinval.dat):"
+	sed 's/^/#   /' "$out/stat.txt"
+fi
+
+if [ $smoke = 1 ]; then
+	n=0 pass=0 fail=0
+	result() { n=$((n + 1)); if [ "$1" -eq 0 ]; then pass=$((pass + 1)); echo "ok $n - $2"; else fail=$((fail + 1)); echo "not ok $n - $2"; fi; }
+	grep -q '^@@@ END ours shadow fastinval_bench rc=0' "$chan"
+	result $? "fastinval_bench -h"
+	grep -q '^@@@ END ours shadow bench-guest.sh rc=0' "$chan" && [ -s "$out/results.txt" ]
+	result $? "fastinval_bench runs a tiny size ($(wc -l <"$out/results.txt") invalidations)"
+	nres=$(grep -c '^TRACED ' "$chan")
+	nline=$(grep -cE '^[0-9]+ +[^ ]+ +memslot_(delete|move) ' "$out/stat.txt" 2>/dev/null)
+	nend=$(trace-cmd report -i "$out/fastinval.dat" 2>/dev/null | grep -c 'kvm_fastinval_end:')
+	nstat=$(grep -cE '^[0-9]+ ' "$out/stat.txt" 2>/dev/null)
+	[ -s "$out/fastinval.dat" ] && [ "$nend" -gt 0 ] && [ "$nstat" -eq "$nend" ] && [ "$nline" -ge "$nres" ]
+	result $? "kvm-fastinval-stat: one line per invalidation ($nstat lines, $nend end events, $nline memslot ones for $nres benchmarked)"
+	"$stat" /etc/os-release >"$out/bad1.txt" 2>&1; rc1=$?
+	grep -q 'not a trace-cmd trace.dat' "$out/bad1.txt" && [ $rc1 = 1 ]
+	result $? "kvm-fastinval-stat refuses a file that is not a trace ($(head -n 1 "$out/bad1.txt"))"
+	"$stat" "$out/noevents.dat" >"$out/bad2.txt" 2>&1; rc2=$?
+	[ -f "$out/noevents.dat" ] && grep -q 'no kvm_fastinval events' "$out/bad2.txt" && [ $rc2 = 1 ]
+	result $? "kvm-fastinval-stat refuses a trace without kvm_fastinval events ($(head -n 1 "$out/bad2.txt"))"
+	bad=$(grep -avE '^(ok |not ok |#)' "$top/build/logs/$kver/boot-$name.log" |
+		grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic" | head -n 5)
+	[ -z "$bad" ]
+	result $? "console log has no WARNING/BUG/Oops"
+	echo "1..$n"
+	echo "$kver: bench smoke: $pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+fi
+
+[ -s "$out/results.txt" ] || die "no results (logs: $out/boot.log, $chan)"
+"$top/scripts/bench-report.sh" "$out/results.txt" "$out" | tee "$out/table.txt"
+[ $boot_rc -eq 0 ] || echo "# bench: the guest did not finish everything (rc $boot_rc), see $out/boot.log"

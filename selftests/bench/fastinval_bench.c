@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastinval_bench: how long a vCPU stalls while KVM invalidates all of a VM's
+ * shadow pages (memslot delete / move), on whatever kvm.ko is loaded: the
+ * distro's or kvm-fastinval (with its defaults, or zap_stock=Y).
+ *
+ * Built on the distro kernel's own KVM selftest library
+ * (scripts/build-upstream-selftests.sh, selftests/bench/Makefile).
+ *
+ * Workload, per size N: the guest's page tables map one data page at N guest
+ * virtual addresses 2 MiB apart, so each address has its own guest page-table
+ * page and, with the shadow MMU (kvm_amd npt=0), its own shadow page: N
+ * shadow pages for N + N/512 guest pages.  Per repetition and operation
+ * (memslot delete, then move, of a small dummy slot the guest never uses):
+ *   1. populate: the vCPU touches all N addresses (shadow pages built);
+ *   2. idle window: the vCPU loops over a small hot set of addresses and
+ *      records in the guest the longest gap between two loops (rdtsc);
+ *      nothing is invalidated: this is the run's noise floor;
+ *   3. invalidation window: the same, while the host deletes (or moves) the
+ *      dummy slot, which zaps all shadow pages ("fast invalidate"); the
+ *      window is the ioctl plus a settle time.
+ * Counts come from KVM's own binary stats (mmu_cache_miss: shadow pages
+ * created by the populate; mmu_shadow_zapped: shadow pages zapped) and, where
+ * kvm-fastinval is loaded, from its tracepoints (tracefs instance
+ * "fastinval_bench"): zap duration, batches, mmu_lock hold times.
+ *
+ * Output: one "RESULT key=value ..." line per invalidation, a summary per
+ * size ("# ..."), exit 0 (4 = skip: no KVM).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+
+#define BASE_GVA	0x20000000000ULL	/* 2 TiB: far from the library's maps */
+#define STRIDE		(2ULL << 20)		/* one guest page table per address */
+#define DUMMY_SLOT	10
+#define DUMMY_GPA	0x1000000000ULL		/* 64 GiB, never touched */
+#define DUMMY_GPA2	0x1000200000ULL
+#define DUMMY_SIZE	(2ULL << 20)
+#define NBUCKETS	192			/* log2 buckets of ns, 4 per octave */
+#define MAX_HOT		1024
+
+/* Shared with the guest (guest memory, found through addr_gva2hva()). */
+struct shared {
+	uint64_t n, hot, tsc_khz;
+	uint64_t populate_req, populate_ack;
+	uint64_t epoch, epoch_seen;
+	uint64_t max_ns[64];		/* longest gap of each epoch (mod 64) */
+	uint64_t hist[NBUCKETS];	/* all gaps, cumulative */
+	uint64_t loops;
+	uint64_t stop;
+};
+static struct shared S;
+
+static inline uint64_t rd(volatile uint64_t *p) { return *p; }
+
+static inline unsigned int bucket(uint64_t ns)
+{
+	unsigned int msb, b;
+
+	if (ns < 4)
+		return ns;
+	msb = 63 - __builtin_clzll(ns);
+	b = 4 * (msb - 1) + ((ns >> (msb - 2)) & 3);
+	return b < NBUCKETS ? b : NBUCKETS - 1;
+}
+
+/* Upper bound (ns) of bucket b. */
+static uint64_t bucket_hi(unsigned int b)
+{
+	unsigned int msb, sub;
+
+	if (b < 4)
+		return b;
+	msb = b / 4 + 1;
+	sub = b % 4;
+	return ((4ULL + sub + 1) << (msb - 2)) - 1;
+}
+
+static void guest_main(void)
+{
+	volatile struct shared *s = &S;
+	uint64_t done = 0, last, now, gap, ns, max = 0, epoch = 0, i;
+	volatile uint64_t sink = 0;
+
+	last = rdtsc();
+	for (;;) {
+		uint64_t req = s->populate_req;
+
+		if (req != done) {
+			for (i = 0; i < s->n; i++)
+				sink += *(volatile uint64_t *)(BASE_GVA + i * STRIDE);
+			done = req;
+			s->populate_ack = req;
+			last = rdtsc();
+		}
+		if (s->stop)
+			GUEST_DONE();
+		for (i = 0; i < s->hot; i++)
+			sink += *(volatile uint64_t *)(BASE_GVA + i * STRIDE);
+		now = rdtsc();
+		gap = now - last;
+		last = now;
+		ns = gap * 1000000 / s->tsc_khz;
+		if (s->epoch != epoch) {
+			epoch = s->epoch;
+			max = 0;
+			s->max_ns[epoch % 64] = 0;
+			s->epoch_seen = epoch;
+		}
+		if (ns > max) {
+			max = ns;
+			s->max_ns[epoch % 64] = ns;
+		}
+		s->hist[bucket(ns)]++;
+		s->loops++;
+	}
+}
+
+/* ---- host side ---- */
+
+static uint64_t sizes[32] = { 1024, 8192, 32768 };
+static int nsizes = 3;
+static int reps = 3, hot = 16, settle_ms = 300, floor_ms = 500, verbose;
+static const char *variants = "auto";
+static const char *label;
+static char tracedir[256];
+static volatile struct shared *sh;
+static struct kvm_vm *vm;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = 0;
+	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
+		buf[--r] = 0;
+	return 0;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val));
+	close(fd);
+	return r == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* ---- KVM binary stats (KVM_GET_STATS_FD), by name ---- */
+struct stats {
+	int fd;
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+	size_t dsz;
+};
+
+static void stats_open(struct stats *st, int vmfd)
+{
+	st->fd = ioctl(vmfd, KVM_GET_STATS_FD, NULL);
+	TEST_ASSERT(st->fd >= 0, "KVM_GET_STATS_FD: %s", strerror(errno));
+	TEST_ASSERT(pread(st->fd, &st->hdr, sizeof(st->hdr), 0) == sizeof(st->hdr), "stats header");
+	st->dsz = sizeof(struct kvm_stats_desc) + st->hdr.name_size;
+	st->desc = calloc(st->hdr.num_desc, st->dsz);
+	TEST_ASSERT(pread(st->fd, st->desc, st->hdr.num_desc * st->dsz, st->hdr.desc_offset) ==
+		    (ssize_t)(st->hdr.num_desc * st->dsz), "stats descriptors");
+}
+
+static int64_t stat_get(struct stats *st, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->hdr.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)((char *)st->desc + i * st->dsz);
+		uint64_t v;
+
+		if (strcmp(d->name, name))
+			continue;
+		if (pread(st->fd, &v, sizeof(v), st->hdr.data_offset + d->offset) != sizeof(v))
+			return -1;
+		return v;
+	}
+	return -1;
+}
+
+static void stats_close(struct stats *st)
+{
+	close(st->fd);
+	free(st->desc);
+}
+
+/* ---- kvm-fastinval tracepoints, in a tracefs instance of our own ---- */
+static int trace_setup(void)
+{
+	char p[320];
+
+	if (access("/sys/kernel/tracing/events/kvm_fastinval", F_OK))
+		return 0;
+	snprintf(tracedir, sizeof(tracedir), "/sys/kernel/tracing/instances/fastinval_bench");
+	mkdir(tracedir, 0755);
+	snprintf(p, sizeof(p), "%s/buffer_size_kb", tracedir);
+	write_str(p, "8192");
+	snprintf(p, sizeof(p), "%s/events/kvm_fastinval/enable", tracedir);
+	if (write_str(p, "1")) {
+		tracedir[0] = 0;
+		return 0;
+	}
+	return 1;
+}
+
+static void trace_clear(void)
+{
+	char p[320];
+
+	if (!tracedir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/trace", tracedir);
+	write_str(p, "");
+}
+
+struct tr {
+	int found;
+	uint64_t used, zapped, freed, tdp, batches, longest, duration;
+	uint64_t holds, hold_sum, zap_max, commit_max, tdp_max;
+	uint64_t contention, resched, budget;
+};
+
+/* Sum up the memslot invalidations of this process's VM in the buffer. */
+static void trace_read(struct tr *t)
+{
+	char p[320], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+	uint64_t ids[64];
+	int nids = 0, i;
+
+	memset(t, 0, sizeof(*t));
+	if (!tracedir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/trace", tracedir);
+	f = fopen(p, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		char *e, reason[32], phase[16], rel[16];
+		unsigned long long id, a, b, c, d, e1, f1, g, h, k, l;
+		int pid, mine;
+
+		if ((e = strstr(line, "kvm_fastinval_start: "))) {
+			if (sscanf(e, "kvm_fastinval_start: id=%llu vm=%*s vm_pid=%d reason=%31s gen=%*u used_pages=%llu",
+				   &id, &pid, reason, &a) == 4 && pid == getpid() &&
+			    !strncmp(reason, "memslot_", 8) && nids < 64) {
+				ids[nids++] = id;
+				t->used += a;
+				t->found++;
+			}
+			continue;
+		}
+		if ((e = strstr(line, "kvm_fastinval_batch: "))) {
+			if (sscanf(e, "kvm_fastinval_batch: id=%llu phase=%15s pages=%llu hold_ns=%llu lock_ns=%llu release=%15s",
+				   &id, phase, &a, &b, &c, rel) != 6)
+				continue;
+			for (mine = 0, i = 0; i < nids; i++)
+				mine |= ids[i] == id;
+			if (!mine)
+				continue;
+			if (!strcmp(phase, "zap") && c > t->zap_max)
+				t->zap_max = c;
+			if (!strcmp(phase, "commit") && c > t->commit_max)
+				t->commit_max = c;
+			if (!strcmp(phase, "tdp") && c > t->tdp_max)
+				t->tdp_max = c;
+			if (strcmp(rel, "done")) {
+				t->holds++;
+				t->hold_sum += c;
+			}
+			continue;
+		}
+		if ((e = strstr(line, "kvm_fastinval_end: "))) {
+			if (sscanf(e, "kvm_fastinval_end: id=%llu reason=%31s zapped=%llu freed=%llu tdp_sptes=%llu batches=%llu contention=%llu resched=%llu budget=%llu longest_hold_ns=%llu duration_ns=%llu",
+				   &id, reason, &a, &b, &c, &d, &e1, &f1, &g, &h, &k) != 11)
+				continue;
+			for (mine = 0, i = 0; i < nids; i++)
+				mine |= ids[i] == id;
+			if (!mine)
+				continue;
+			t->zapped += a;
+			t->freed += b;
+			t->tdp += c;
+			t->batches += d;
+			t->contention += e1;
+			t->resched += f1;
+			t->budget += g;
+			if (h > t->longest)
+				t->longest = h;
+			t->duration += k;
+			t->holds++;	/* the final hold, ended by a "done" batch */
+			l = 0;
+			(void)l;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+/* ---- the run ---- */
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_DONE:
+			return NULL;
+		case UCALL_ABORT:
+			fprintf(stderr, "guest assertion failed\n");
+			exit(1);
+		default:
+			fprintf(stderr, "unexpected exit %u (%s)\n", vcpu->run->exit_reason,
+				exit_reason_str(vcpu->run->exit_reason));
+			exit(1);
+		}
+	}
+}
+
+static void set_dummy(uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = DUMMY_SLOT, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uint64_t)hva,
+	};
+	int ret = ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r);
+
+	TEST_ASSERT(!ret, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+}
+
+static int wait_for(volatile uint64_t *p, uint64_t v, int secs)
+{
+	uint64_t end = now_ns() + secs * 1000000000ULL;
+
+	while (rd(p) != v) {
+		if (now_ns() > end)
+			return -1;
+		usleep(200);
+	}
+	return 0;
+}
+
+/* Start epoch e+1, wait until the guest has seen it, return epoch e's max. */
+static uint64_t end_epoch(void)
+{
+	uint64_t e = rd(&sh->epoch);
+
+	sh->epoch = e + 1;
+	if (wait_for(&sh->epoch_seen, e + 1, 60))
+		fprintf(stderr, "# warning: guest did not see epoch %" PRIu64 "\n", e + 1);
+	return sh->max_ns[e % 64];
+}
+
+static void hist_snap(uint64_t *h)
+{
+	int i;
+
+	for (i = 0; i < NBUCKETS; i++)
+		h[i] = rd(&sh->hist[i]);
+}
+
+static uint64_t hist_pct(const uint64_t *a, const uint64_t *b, double pct)
+{
+	uint64_t tot = 0, acc = 0, want;
+	int i;
+
+	for (i = 0; i < NBUCKETS; i++)
+		tot += b[i] - a[i];
+	if (!tot)
+		return 0;
+	want = (uint64_t)(tot * pct / 100.0 + 0.999999);
+	for (i = 0; i < NBUCKETS; i++) {
+		acc += b[i] - a[i];
+		if (acc >= want)
+			return bucket_hi(i);
+	}
+	return bucket_hi(NBUCKETS - 1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void run_size(const char *variant, const char *mmu, uint64_t n)
+{
+	struct kvm_vcpu *vcpu;
+	struct stats st;
+	pthread_t thr;
+	vm_paddr_t data;
+	void *dummy;
+	uint64_t i, t0, t1, tp, pt_pages = n + n / 512 + 64;
+	uint64_t stall[64], floor[64], ioctl_ns[64];
+	int ninv = 0, r, op, ret;
+
+	/*
+	 * The library sizes memslot 0 (where virt_pg_map() takes page tables)
+	 * for "extra" pages living elsewhere: 2 page-table pages per 512 of
+	 * them.  Ask for enough to cover our page tables.
+	 */
+	vm = __vm_create_with_one_vcpu(&vcpu, (pt_pages + 256) * 256, guest_main);
+	/* Room for every shadow page: the default is 2% of guest memory. */
+	ret = ioctl(vm->fd, KVM_SET_NR_MMU_PAGES, (unsigned long)(2 * n + 8192));
+	TEST_ASSERT(!ret, "KVM_SET_NR_MMU_PAGES: %s", strerror(errno));
+	data = vm_phy_page_alloc(vm, 0x100000, 0);
+	for (i = 0; i < n; i++)
+		virt_pg_map(vm, BASE_GVA + i * STRIDE, data);
+	sh = addr_gva2hva(vm, (vm_vaddr_t)&S);
+	memset((void *)sh, 0, sizeof(*sh));
+	sh->n = n;
+	sh->hot = hot < (int)n ? hot : n;
+	ret = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, NULL);
+	TEST_ASSERT(ret > 0, "KVM_GET_TSC_KHZ: %s", strerror(errno));
+	sh->tsc_khz = ret;
+	dummy = mmap(NULL, DUMMY_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(dummy != MAP_FAILED, "mmap");
+	set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
+	stats_open(&st, vm->fd);
+	pthread_create(&thr, NULL, vcpu_thread, vcpu);
+
+	for (r = 0; r < reps; r++) {
+		for (op = 0; op < 2; op++) {
+			uint64_t h0[NBUCKETS], h1[NBUCKETS], hf0[NBUCKETS], hf1[NBUCKETS];
+			int64_t miss0, miss1, zap0, zap1, p4k;
+			uint64_t fl, sl, pop_ns, win_ns;
+			struct tr t;
+
+			/* 1. populate */
+			miss0 = stat_get(&st, "mmu_cache_miss");
+			tp = now_ns();
+			sh->populate_req = rd(&sh->populate_req) + 1;
+			if (wait_for(&sh->populate_ack, rd(&sh->populate_req), 600)) {
+				fprintf(stderr, "guest did not populate in 600 s\n");
+				exit(1);
+			}
+			pop_ns = now_ns() - tp;
+			miss1 = stat_get(&st, "mmu_cache_miss");
+			p4k = stat_get(&st, "pages_4k");
+			end_epoch();
+
+			/* 2. idle window: the floor */
+			hist_snap(hf0);
+			sleep_ms(floor_ms);
+			fl = end_epoch();
+			hist_snap(hf1);
+
+			/* 3. invalidation window */
+			trace_clear();
+			zap0 = stat_get(&st, "mmu_shadow_zapped");
+			hist_snap(h0);
+			t0 = now_ns();
+			if (op == 0)
+				set_dummy(DUMMY_GPA, 0, dummy);
+			else
+				set_dummy(DUMMY_GPA2, DUMMY_SIZE, dummy);
+			t1 = now_ns();
+			sleep_ms(settle_ms);
+			sl = end_epoch();
+			win_ns = now_ns() - t0;
+			hist_snap(h1);
+			zap1 = stat_get(&st, "mmu_shadow_zapped");
+			trace_read(&t);
+			/* Back where it was: an add (no invalidation) or a second move. */
+			if (op == 0)
+				set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
+			else
+				set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
+
+			printf("RESULT label=%s variant=%s mmu=%s size=%" PRIu64 " rep=%d op=%s"
+			       " sp_created=%" PRId64 " pages_4k=%" PRId64 " populate_ms=%.1f"
+			       " zapped=%" PRId64 " ioctl_us=%.0f window_ms=%.0f"
+			       " stall_us=%.0f p99_us=%.0f floor_us=%.0f floor_p99_us=%.0f attrib_us=%.0f"
+			       " traced=%d used_pages=%" PRIu64 " tr_zapped=%" PRIu64 " tr_freed=%" PRIu64
+			       " tr_tdp=%" PRIu64 " zap_us=%.0f batches=%" PRIu64 " holds=%" PRIu64
+			       " hold_max_us=%.0f hold_mean_us=%.0f zap_hold_max_us=%.0f commit_hold_max_us=%.0f"
+			       " tdp_hold_max_us=%.0f rel_contention=%" PRIu64 " rel_resched=%" PRIu64
+			       " rel_budget=%" PRIu64 "\n",
+			       label ? label : variant, variant, mmu, n, r, op ? "move" : "delete",
+			       miss1 - miss0, p4k, pop_ns / 1e6,
+			       zap1 - zap0, (t1 - t0) / 1e3, win_ns / 1e6,
+			       sl / 1e3, hist_pct(h0, h1, 99) / 1e3, fl / 1e3, hist_pct(hf0, hf1, 99) / 1e3,
+			       (sl > fl ? sl - fl : 0) / 1e3,
+			       t.found, t.used, t.zapped, t.freed, t.tdp, t.duration / 1e3, t.batches,
+			       t.holds, t.longest / 1e3, t.holds ? t.hold_sum / 1e3 / t.holds : 0,
+			       t.zap_max / 1e3, t.commit_max / 1e3, t.tdp_max / 1e3,
+			       t.contention, t.resched, t.budget);
+			fflush(stdout);
+			if (ninv < 64) {
+				stall[ninv] = sl;
+				floor[ninv] = fl;
+				ioctl_ns[ninv] = t1 - t0;
+				ninv++;
+			}
+		}
+	}
+	sh->stop = 1;
+	pthread_join(thr, NULL);
+	stats_close(&st);
+	kvm_vm_free(vm);
+	munmap(dummy, DUMMY_SIZE);
+
+	qsort(stall, ninv, 8, cmp_u64);
+	qsort(floor, ninv, 8, cmp_u64);
+	qsort(ioctl_ns, ninv, 8, cmp_u64);
+	printf("# %s %s size=%" PRIu64 ": %d invalidations: stall median %.1f ms (min %.1f, max %.1f),"
+	       " floor median %.1f ms, ioctl median %.1f ms (min %.1f, max %.1f)\n",
+	       label ? label : variant, mmu, n, ninv, stall[ninv / 2] / 1e6, stall[0] / 1e6,
+	       stall[ninv - 1] / 1e6, floor[ninv / 2] / 1e6, ioctl_ns[ninv / 2] / 1e6,
+	       ioctl_ns[0] / 1e6, ioctl_ns[ninv - 1] / 1e6);
+	fflush(stdout);
+}
+
+static void help(const char *name)
+{
+	printf("usage: %s [-h] [-s SIZES] [-r REPS] [-H HOT] [-w SETTLE_MS] [-f FLOOR_MS]\n"
+	       "          [-V VARIANTS] [-l LABEL]\n"
+	       "Stall of a vCPU while KVM invalidates all shadow pages (memslot delete and\n"
+	       "move of a dummy slot), with N guest page tables aliasing one data page.\n"
+	       "  -s SIZES    comma-separated numbers of aliased guest page tables (shadow\n"
+	       "              pages with npt=0); default 1024,8192,32768\n"
+	       "  -r REPS     repetitions per size, each a delete and a move (default 3)\n"
+	       "  -H HOT      addresses the vCPU loops over while measuring (default 16)\n"
+	       "  -w MS       settle time after the ioctl, in the window (default 300)\n"
+	       "  -f MS       idle (floor) window (default 500)\n"
+	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (zap_stock=Y) or both,\n"
+	       "              comma-separated; default 'auto' = default,stock when\n"
+	       "              kvm-fastinval is loaded, else the stock kvm.ko alone\n"
+	       "  -l LABEL    label of the RESULT lines (default: the variant)\n"
+	       "Prints one RESULT line per invalidation and a summary per size.\n", name);
+}
+
+int main(int argc, char *argv[])
+{
+	char npt[8] = "", *tok, *save, vlist[64];
+	const char *mmu;
+	int opt, i, fastinval;
+
+	while ((opt = getopt(argc, argv, "hs:r:H:w:f:V:l:v")) != -1) {
+		switch (opt) {
+		case 's':
+			nsizes = 0;
+			for (tok = strtok_r(optarg, ",", &save); tok && nsizes < 32;
+			     tok = strtok_r(NULL, ",", &save))
+				sizes[nsizes++] = strtoull(tok, NULL, 0);
+			break;
+		case 'r': reps = atoi(optarg); break;
+		case 'H': hot = atoi(optarg); break;
+		case 'w': settle_ms = atoi(optarg); break;
+		case 'f': floor_ms = atoi(optarg); break;
+		case 'V': variants = optarg; break;
+		case 'l': label = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'h':
+			help(argv[0]);
+			return 0;
+		default:
+			help(argv[0]);
+			return 1;
+		}
+	}
+	if (reps < 1 || reps > 32 || hot < 1 || hot > MAX_HOT || !nsizes) {
+		help(argv[0]);
+		return 1;
+	}
+	for (i = 0; i < nsizes; i++)
+		if (sizes[i] < 1 || sizes[i] > 1000000) {
+			fprintf(stderr, "size %" PRIu64 " out of range 1..1000000\n", sizes[i]);
+			return 1;
+		}
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		printf("# SKIP: no /dev/kvm\n");
+		return 4;
+	}
+	read_str("/sys/module/kvm_amd/parameters/npt", npt, sizeof(npt));
+	if (!npt[0])
+		read_str("/sys/module/kvm_intel/parameters/ept", npt, sizeof(npt));
+	mmu = npt[0] == 'N' || npt[0] == '0' ? "shadow" : "tdp";
+	fastinval = !access("/sys/module/kvm_fastinval/parameters/zap_stock", F_OK);
+	if (!strcmp(variants, "auto"))
+		variants = fastinval ? "default,stock" : "stock-kvm";
+	trace_setup();
+	{
+		struct utsname u;
+
+		uname(&u);
+		printf("# fastinval_bench: kernel %s, %s MMU, module %s, tracing %s, sizes",
+		       u.release, mmu, fastinval ? "kvm_fastinval" : "kvm (stock)",
+		       tracedir[0] ? "on" : "off");
+		for (i = 0; i < nsizes; i++)
+			printf(" %" PRIu64, sizes[i]);
+		printf(", %d reps, hot %d, settle %d ms, floor %d ms\n", reps, hot, settle_ms, floor_ms);
+	}
+	snprintf(vlist, sizeof(vlist), "%s", variants);
+	for (tok = strtok_r(vlist, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *zs = NULL;
+
+		if (!strcmp(tok, "default"))
+			zs = "N";
+		else if (!strcmp(tok, "stock") && fastinval)
+			zs = "Y";
+		else if (strcmp(tok, "stock-kvm")) {
+			fprintf(stderr, "unknown variant '%s' (or kvm-fastinval not loaded)\n", tok);
+			return 1;
+		}
+		if (zs && write_str("/sys/module/kvm_fastinval/parameters/zap_stock", zs)) {
+			fprintf(stderr, "cannot set zap_stock=%s\n", zs);
+			return 1;
+		}
+		for (i = 0; i < nsizes; i++)
+			run_size(!strcmp(tok, "default") ? "ours" : !strcmp(tok, "stock") ? "ours-zap_stock" : "stock",
+				 mmu, sizes[i]);
+	}
+	if (fastinval)
+		write_str("/sys/module/kvm_fastinval/parameters/zap_stock", "N");
+	if (tracedir[0]) {
+		char p[320];
+
+		snprintf(p, sizeof(p), "%s/events/kvm_fastinval/enable", tracedir);
+		write_str(p, "0");
+		rmdir(tracedir);
+	}
+	return 0;
+}
