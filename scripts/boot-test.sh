@@ -255,7 +255,7 @@ step "guest done in ${secs}s (qemu exit $qrc)"
 
 # -- results ------------------------------------------------------------------
 if [ "$mode" = demo ]; then
-	tr -d '\r' <"$tap" 2>/dev/null
+	tr -d '\r' <"$tap" 2>/dev/null | sed '/^@@@ trace.dat/,/^@@@ end/d'
 	grep -q '^# demo: done' "$tap" 2>/dev/null ||
 		{ echo "demo: the guest did not finish (qemu exit $qrc), see $log" >&2; exit 1; }
 	exit 0

@@ -22,3 +22,11 @@ make -s -C selftests/smoke OUTPUT="$top/build/selftests/$kver" >/dev/null
 
 echo "# demo: booting Debian's $kver in QEMU with the module in updates/dkms"
 BOOT_MODE=demo scripts/boot-test.sh "$kver"
+
+echo "# demo: the guest's trace.dat, read by kvm-fastinval-stat on this machine"
+stat=$(make -s stat | tail -n 1)
+trace=build/logs/$kver/demo-trace.dat
+tr -d '\r' <"build/logs/$kver/boot-demo.tap" |
+	sed -n '/^@@@ trace.dat/,/^@@@ end/{/^@@@/!p}' | base64 -d >"$trace"
+echo "\$ kvm-fastinval-stat $trace"
+"$stat" "$trace"
