@@ -92,6 +92,7 @@ static void restore_params(void)
 	fi_param_set("zap_batch_pages", saved_batch);
 	fi_param_set("zap_hold_budget_us", saved_budget);
 	fi_param_set("zap_stock", saved_stock);
+	fi_trace_stop();
 }
 
 #define DELTA(name) (fi_counter(&c1, name) - fi_counter(&c0, name))

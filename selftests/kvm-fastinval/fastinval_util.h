@@ -185,12 +185,24 @@ static inline uint64_t fi_counter(const struct fi_counters *c, const char *name)
 	return 0;
 }
 
-/* Enable the kvm_fastinval events, empty the buffer, start tracing. */
+/*
+ * Enable the kvm_fastinval events, empty the buffer, start tracing;
+ * fi_trace_stop() puts back the buffer size, the events' enable and
+ * tracing_on as they were.
+ */
+static char fi_saved_size[32], fi_saved_enable[8], fi_saved_on[8];
+
 static inline void fi_trace_start(void)
 {
 	int r;
 
 	fi_mount_fs();
+	if (!fi_saved_size[0]) {
+		fi_read_file(FI_TRACEFS "/buffer_size_kb", fi_saved_size, sizeof(fi_saved_size));
+		fi_read_file(FI_TRACEFS "/events/kvm_fastinval/enable", fi_saved_enable,
+			     sizeof(fi_saved_enable));
+		fi_read_file(FI_TRACEFS "/tracing_on", fi_saved_on, sizeof(fi_saved_on));
+	}
 	r = fi_write_file(FI_TRACEFS "/buffer_size_kb", "8192");
 	TEST_ASSERT(!r, "tracefs buffer_size_kb: %s (tracefs mounted?)", strerror(-r));
 	r = fi_write_file(FI_TRACEFS "/events/kvm_fastinval/enable", "1");
@@ -202,7 +214,15 @@ static inline void fi_trace_start(void)
 
 static inline void fi_trace_stop(void)
 {
-	fi_write_file(FI_TRACEFS "/events/kvm_fastinval/enable", "0");
+	/* "X" (some events on) is no value to write back: off then. */
+	fi_write_file(FI_TRACEFS "/events/kvm_fastinval/enable",
+		      fi_saved_enable[0] == '1' ? "1" : "0");
+	if (fi_saved_size[0] && fi_saved_size[0] != '0') {
+		fi_saved_size[strcspn(fi_saved_size, " \n")] = 0;	/* "1408 (expanded: ...)" */
+		fi_write_file(FI_TRACEFS "/buffer_size_kb", fi_saved_size);
+	}
+	if (fi_saved_on[0])
+		fi_write_file(FI_TRACEFS "/tracing_on", fi_saved_on[0] == '0' ? "0" : "1");
 }
 
 enum { FI_REL_CONTENTION, FI_REL_RESCHED, FI_REL_BUDGET, FI_REL_DONE, FI_NR_REL };
