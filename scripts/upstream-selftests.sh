@@ -117,11 +117,12 @@ if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
 	done
 	built=("${ordered[@]}")
 fi
+ours_not_built=()
 for name in "${want_ours[@]}"; do
 	if [ -x "$bins/kvm-fastinval/$name" ]; then
 		built+=("$name")
 	else
-		not_built+=("$name")
+		ours_not_built+=("$name")
 	fi
 done
 [ ${#built[@]} -gt 0 ] || die "no test built (log: $logdir/build.log)"
@@ -140,7 +141,7 @@ for name in "${built[@]}"; do
 	fi
 	boot_timeout=$((boot_timeout + (t + 10) * nconf))
 done >"$guest_list"
-echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none}; $modules x $modes"
+echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none} ${ours_not_built[*]:-}; $modules x $modes"
 
 # -- boot and run -------------------------------------------------------------
 echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
@@ -328,6 +329,9 @@ if [ ${#not_built[@]} -gt 0 ]; then
 		echo "#   $name: ${why:-not a KVM selftest of this series}"
 	done
 fi
+for name in "${ours_not_built[@]}"; do
+	result 1 "$name (kvm-fastinval kselftest) did not build (log: build/selftests/$kver/logs/kvm-fastinval.log)"
+done
 [ "$boot_rc" -eq 0 ]
 result $? "guest ran every test and powered off (${boot_secs}s; log: $logdir/boot.log)"
 bad=$(grep -avE '^(ok |not ok |#)' "$logdir/console.log" 2>/dev/null |
