@@ -244,6 +244,7 @@ for mode in $modes; do
 		if is_ours "$name"; then
 			# Ours skip on the stock kvm.ko (exit 4): n/a there.
 			if [ "$s" = skip ] || [ "$s" = not-run ]; then s=n/a; fi
+			count[stock/$s]=$((${count[stock/$s]:-0} + 1))
 			printf '# %-36s %-11s %-14s %s/%s\n' "$name" "$s" "$o" \
 				"${secs[stock/$mode/$name]:--}" "${secs[ours/$mode/$name]:--}"
 			count[ours/${o%%"("*}]=$((${count[ours/${o%%"("*}]:-0} + 1))
@@ -282,7 +283,7 @@ for mode in $modes; do
 	done
 	for m in $modules; do
 		sum=""
-		for k in pass fail timeout skip splat missing not-run; do
+		for k in pass fail timeout skip splat missing not-run n/a; do
 			[ -z "${count[$m/$k]:-}" ] || sum+="${sum:+, }${count[$m/$k]} $k"
 		done
 		echo "# $kver $mode $(modname "$m"): ${sum:-nothing run}"
