@@ -6,16 +6,19 @@
 #
 #   build-upstream-selftests.sh KVER [OUTDIR]
 #
-# OUTDIR (default build/selftests/KVER) gets kvm_smoke and upstream/<test>.
+# OUTDIR (default build/selftests/KVER) gets kvm_smoke, upstream/<test> and
+# our own kselftests, kvm-fastinval/<test> (selftests/kvm-fastinval, built
+# with the same library), and kselftest_install/ (run_kselftest.sh layout).
 # Environment:
 #   KSRC=       linux-source tarball or extracted tree
 #               (default /usr/src/linux-source-X.Y.tar.xz from KVER)
-#   TESTS=      test names (basename or path under selftests/kvm), or "all";
-#               default set_sregs_test
+#   TESTS=      test names (basename or path under selftests/kvm), "all" or
+#               "none"; default set_sregs_test
 #   WORKDIR=    source/objects (default build/selftests/KVER)
 #   JOBS=       make -j (default nproc)
 #   MARCH=      -march for the tests (default x86-64: runs on any QEMU -cpu)
 #   SMOKE=0     skip kvm_smoke
+#   OURS=0      skip our kselftests (selftests/kvm-fastinval)
 #   ALLOW_FAIL=1  exit 0 even if some tests did not build
 # Reruns only redo what changed (stamp files, then make's own dependencies).
 set -euo pipefail
@@ -104,10 +107,12 @@ fi
 mkdir -p "$obj" "$logs"
 extra=$work/extra.mk
 cat >"$extra.tmp" <<'EOF'
-.PHONY: kvm-lib print-progs
+.PHONY: kvm-lib print-progs print-libobjs
 kvm-lib: $(LIBKVM_OBJS)
 print-progs:
 	@echo $(patsubst $(OUTPUT)/%,%,$(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED))
+print-libobjs:
+	@echo $(LIBKVM_OBJS)
 EOF
 if cmp -s "$extra.tmp" "$extra"; then
 	rm -f "$extra.tmp"
@@ -134,6 +139,8 @@ log "libkvm in $(since "$t0") s"
 read -r -a progs <<<"$(kmake -s print-progs)"
 if [ "$tests" = all ]; then
 	want=("${progs[@]}")
+elif [ "$tests" = none ]; then
+	want=()
 else
 	want=()
 	for t in $tests; do
@@ -176,6 +183,22 @@ if [ "${SMOKE:-1}" != 0 ]; then
 	make -s -C "$top/selftests/smoke" OUTPUT="$outdir" CC="$cc" ||
 		die "kvm_smoke failed to build"
 	log "kvm_smoke -> $outdir/kvm_smoke"
+fi
+
+# 6. Our own kselftests, with the same library objects.
+if [ "${OURS:-1}" != 0 ]; then
+	t0=$(now)
+	rm -rf "$outdir/kselftest_install"
+	if make -C "$top/selftests/kvm-fastinval" KVM_DIR="$kdir" \
+		LIBKVM_OBJS="$(kmake -s print-libobjs)" OUTPUT="$outdir/kvm-fastinval" \
+		CC="$cc" MARCH="$march" KSFT_INSTALL_PATH="$outdir/kselftest_install" \
+		ksft_install >"$logs/kvm-fastinval.log" 2>&1; then
+		log "kvm-fastinval kselftests in $(since "$t0") s -> $outdir/kvm-fastinval"
+	else
+		tail -n 30 "$logs/kvm-fastinval.log" >&2
+		log "kvm-fastinval kselftests FAILED (log: $logs/kvm-fastinval.log)"
+		failed+=(kvm-fastinval)
+	fi
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

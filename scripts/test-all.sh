@@ -5,7 +5,8 @@
 # kernel (or those named): dependencies, checkpatch, build refusals, build,
 # no-op rebuild, ABI check, DKMS build in a private tree, test programs, the
 # QEMU boot test of the DKMS-built module and the curated upstream KVM
-# selftests against the stock kvm.ko (scripts/upstream-selftests.sh); then
+# selftests against the stock kvm.ko with our kvm-fastinval kselftests
+# (scripts/upstream-selftests.sh); then
 # the packaging tests (scripts/pkg-test.sh: .deb, .rpm, install flow in a
 # chroot, switch-over). KTAP-style lines, a summary, exit 1 on any failure.
 # Logs: build/logs/.
@@ -144,11 +145,11 @@ while read -r series kver version; do
 		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
 	sub_result "$log/boot-test.log" "$kver: " "$kver: boot test"
 
-	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set)"
+	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set), and our kselftests"
 	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
 	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
 	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
-		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko"
+		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko; kvm-fastinval kselftests pass"
 
 	note "benchmark smoke run and kvm-fastinval-stat on a trace recorded in the guest (no timing asserted)"
 	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1

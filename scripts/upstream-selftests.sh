@@ -10,10 +10,14 @@
 #
 # Without --all: the curated set ("ci" in selftests/upstream.list: memslot,
 # MMU, dirty-log and paging tests).  --all: every x86 test the source builds.
+# Both also run our own kselftests (selftests/kvm-fastinval/ci.list), built
+# with the same library; on the stock kvm.ko they skip (shown as n/a), on
+# kvm-fastinval they must pass.
 # Environment:
 #   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko,
 #                  built if missing)
-#   TESTS=         test names instead of the set (arguments from the list)
+#   TESTS=         test names instead of the set (arguments from the lists;
+#                  our fastinval_* tests included only if named)
 #   TEST_TIMEOUT=  seconds per run of a test not in the list (default 180)
 #   ST_MODULES=    "stock ours" (default), ST_MODES= "tdp shadow" (default)
 #   QEMU_MEM=      guest memory (default 3G)
@@ -39,6 +43,7 @@ fi
 [ $# -eq 1 ] || die "usage: $0 [--all] KVER"
 kver=$1
 list=$top/selftests/upstream.list
+ours_list=$top/selftests/kvm-fastinval/ci.list
 module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm-fastinval.ko}
 default_timeout=${TEST_TIMEOUT:-180}
 modules=${ST_MODULES:-stock ours}
@@ -70,8 +75,21 @@ while read -r name tset t args; do
 	order+=("$name")
 done <"$list"
 
+# Ours: name -> "timeout args"; all of them in both sets.
+declare -A ours
+ours_order=()
+while read -r name t args; do
+	case $name in '' | '#'*) continue ;; esac
+	ours[$name]="$t $args"
+	ours_order+=("$name")
+done <"$ours_list"
+is_ours() { [ -n "${ours[$1]:-}" ]; }
+
 if [ -n "${TESTS:-}" ]; then
-	read -r -a want <<<"$TESTS"
+	want=() want_ours=()
+	for name in $TESTS; do
+		if is_ours "$name"; then want_ours+=("$name"); else want+=("$name"); fi
+	done
 elif [ "$set" = ci ]; then
 	want=()
 	for name in "${order[@]}"; do
@@ -80,15 +98,17 @@ elif [ "$set" = ci ]; then
 else
 	want=(all)
 fi
+[ -n "${TESTS:-}" ] || want_ours=("${ours_order[@]}")
 
 # -- build ------------------------------------------------------------------------
 echo "# upstream KVM selftests ($set) for $kver: building from the distro source"
-rm -rf "$bins/upstream"
-TESTS="${want[*]}" ALLOW_FAIL=1 SMOKE=0 \
+rm -rf "$bins/upstream" "$bins/kvm-fastinval"
+TESTS="${want[*]:-none}" ALLOW_FAIL=1 SMOKE=0 \
 	"$top/scripts/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
 	die "building the selftests failed (log: $logdir/build.log)"
 read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
-mapfile -t built < <(ls "$bins/upstream" 2>/dev/null)
+built=()
+[ ${#want[@]} -eq 0 ] || mapfile -t built < <(ls "$bins/upstream" 2>/dev/null)
 if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
 	# List order, not alphabetical.
 	ordered=()
@@ -97,18 +117,31 @@ if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
 	done
 	built=("${ordered[@]}")
 fi
+ours_not_built=()
+for name in "${want_ours[@]}"; do
+	if [ -x "$bins/kvm-fastinval/$name" ]; then
+		built+=("$name")
+	else
+		ours_not_built+=("$name")
+	fi
+done
 [ ${#built[@]} -gt 0 ] || die "no test built (log: $logdir/build.log)"
 
 guest_list=$logdir/guest.list
 boot_timeout=300
 nconf=$(($(wc -w <<<"$modules") * $(wc -w <<<"$modes")))
 for name in "${built[@]}"; do
-	read -r _ t args <<<"${entry[$name]:--}"
-	t=${t:-$default_timeout}
-	echo "upstream/$name $t ${args:-}"
+	if is_ours "$name"; then
+		read -r t args <<<"${ours[$name]}"
+		echo "kvm-fastinval/$name $t ${args:-}"
+	else
+		read -r _ t args <<<"${entry[$name]:--}"
+		t=${t:-$default_timeout}
+		echo "upstream/$name $t ${args:-}"
+	fi
 	boot_timeout=$((boot_timeout + (t + 10) * nconf))
 done >"$guest_list"
-echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none}; $modules x $modes"
+echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none} ${ours_not_built[*]:-}; $modules x $modes"
 
 # -- boot and run -------------------------------------------------------------
 echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
@@ -208,6 +241,25 @@ for mode in $modes; do
 	notes=()
 	for name in "${built[@]}"; do
 		s=$(status "stock/$mode/$name") o=$(status "ours/$mode/$name")
+		if is_ours "$name"; then
+			# Ours skip on the stock kvm.ko (exit 4): n/a there.
+			if [ "$s" = skip ] || [ "$s" = not-run ]; then s=n/a; fi
+			count[stock/$s]=$((${count[stock/$s]:-0} + 1))
+			printf '# %-36s %-11s %-14s %s/%s\n' "$name" "$s" "$o" \
+				"${secs[stock/$mode/$name]:--}" "${secs[ours/$mode/$name]:--}"
+			count[ours/${o%%"("*}]=$((${count[ours/${o%%"("*}]:-0} + 1))
+			[ "$o" = pass ] ||
+				notes+=("$name: kvm-fastinval $o: $(reason "$logdir/$mode/ours/$name.log" "$o")")
+			if [ "$s" != n/a ]; then
+				result 1 "$mode: $name: $s on stock kvm.ko, must skip there (log: $logdir/$mode/stock/$name.log)"
+			fi
+			if [ "$o" = pass ]; then
+				result 0 "$mode: $name (kvm-fastinval kselftest)"
+			else
+				result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+			fi
+			continue
+		fi
 		printf '# %-36s %-11s %-14s %s/%s\n' "$name" "$s" "$o" \
 			"${secs[stock/$mode/$name]:--}" "${secs[ours/$mode/$name]:--}"
 		sk=${s%%"("*} ok_=${o%%"("*}
@@ -231,7 +283,7 @@ for mode in $modes; do
 	done
 	for m in $modules; do
 		sum=""
-		for k in pass fail timeout skip splat missing not-run; do
+		for k in pass fail timeout skip splat missing not-run n/a; do
 			[ -z "${count[$m/$k]:-}" ] || sum+="${sum:+, }${count[$m/$k]} $k"
 		done
 		echo "# $kver $mode $(modname "$m"): ${sum:-nothing run}"
@@ -254,12 +306,14 @@ for mode in $modes; do
 			for name in "${built[@]}"; do
 				k=$((k + 1))
 				st=$(status "$m/$mode/$name")
-				echo "# selftests: kvm: $name"
+				c=kvm
+				! is_ours "$name" || c=kvm-fastinval
+				echo "# selftests: $c: $name"
 				sed 's/^/# /' "$logdir/$mode/$m/$name.log" 2>/dev/null
 				case $st in
-				pass) np=$((np + 1)); echo "ok $k selftests: kvm: $name # ${secs[$m/$mode/$name]} s" ;;
-				skip) ns=$((ns + 1)); echo "ok $k selftests: kvm: $name # SKIP" ;;
-				*) nf=$((nf + 1)); echo "not ok $k selftests: kvm: $name # $st" ;;
+				pass) np=$((np + 1)); echo "ok $k selftests: $c: $name # ${secs[$m/$mode/$name]} s" ;;
+				skip) ns=$((ns + 1)); echo "ok $k selftests: $c: $name # SKIP" ;;
+				*) nf=$((nf + 1)); echo "not ok $k selftests: $c: $name # $st" ;;
 				esac
 			done
 			echo "# Totals: pass:$np fail:$nf xfail:0 xpass:0 skip:$ns error:0"
@@ -276,6 +330,9 @@ if [ ${#not_built[@]} -gt 0 ]; then
 		echo "#   $name: ${why:-not a KVM selftest of this series}"
 	done
 fi
+for name in "${ours_not_built[@]}"; do
+	result 1 "$name (kvm-fastinval kselftest) did not build (log: build/selftests/$kver/logs/kvm-fastinval.log)"
+done
 [ "$boot_rc" -eq 0 ]
 result $? "guest ran every test and powered off (${boot_secs}s; log: $logdir/boot.log)"
 bad=$(grep -avE '^(ok |not ok |#)' "$logdir/console.log" 2>/dev/null |
