@@ -25,20 +25,8 @@ n=0 passed=0 failed=0
 start=$SECONDS
 
 note() { echo "# $*"; }
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then passed=$((passed + 1)); echo "ok $n - $2"
-	else failed=$((failed + 1)); echo "not ok $n - $2"; fi
-}
-check() { # check DESC LOG CMD...
-	local desc=$1 log=$2 rc
-	shift 2
-	"$@" >"$log" 2>&1
-	rc=$?
-	[ $rc -eq 0 ] || { sed 's/^/#   /' "$log" | tail -n 15; note "log: $log"; }
-	result $rc "$desc"
-	return $rc
-}
+# shellcheck source=scripts/ktap.sh
+. "$top/scripts/ktap.sh"
 finish() {
 	echo "1..$n"
 	note "pkg-test took $((SECONDS - start)) s"

@@ -21,27 +21,8 @@ n=0 passed=0 failed=0
 
 note() { echo "# [$(($(date +%s) - start))s] $*"; }
 
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-	fi
-}
-
-# check DESC LOG CMD...: run CMD with its output in LOG, one result line.
-check() {
-	local desc=$1 log=$2 rc
-	shift 2
-	"$@" >"$log" 2>&1
-	rc=$?
-	[ $rc -eq 0 ] || { sed 's/^/#   /' "$log" | tail -n 15; note "log: $log"; }
-	result $rc "$desc"
-	return $rc
-}
+# shellcheck source=scripts/ktap.sh
+. "$top/scripts/ktap.sh"
 
 # sub_result LOG PREFIX DESC: one result from a sub-suite's closing line
 # "PREFIX N passed, N failed" (PREFIX literal: KVERs hold regex characters).
