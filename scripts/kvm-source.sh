@@ -49,7 +49,8 @@ check_target() {
 	kernel_version=$(makefile_version <"$kdir/Makefile")
 	if [ -z "$kernel_version" ]; then
 		# Debian's per-flavour headers Makefile only includes the common one.
-		kernel_version=$(make -s -C "$kdir" kernelversion 2>/dev/null) ||
+		kernel_version=$(env -u MAKEFLAGS -u MAKELEVEL \
+				 make -s --no-print-directory -C "$kdir" kernelversion 2>/dev/null) ||
 			die "cannot read the kernel version of $kdir"
 	fi
 	series=${kernel_version%.*}

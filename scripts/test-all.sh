@@ -96,6 +96,11 @@ refused "refuses to build without the linux-source package" "is missing: install
 	env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
 [ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
 result $? "refused builds leave no build tree behind"
+# Called from another make (make bench, DKMS wrappers), make prints
+# "Entering directory" lines: the version must still be read right.
+got=$(MAKEFLAGS=w MAKELEVEL=1 scripts/kvm-source.sh check "$first" "/lib/modules/$first/build" 2>&1)
+[ "$got" = "$series" ]
+result $? "the kernel series is read right under a recursive make (got '$got')"
 
 while read -r series kver version; do
 	note "--- $kver (Debian $version, series $series)"
