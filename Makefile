@@ -26,7 +26,6 @@ export KSRC
 
 BUILD := $(CURDIR)/build/$(KVER)
 KVM_DIR := $(BUILD)/arch/x86/kvm
-MODULE := $(KVM_DIR)/kvm-fastinval.ko
 
 # Our files are copied next to the extracted source so that kbuild can reach
 # them by relative paths and each KVER builds its own objects.

@@ -25,7 +25,6 @@
 #                  package install) instead of packaging/modprobe.d
 #   SWITCH=        kvm-fastinval-switch to put in /usr/sbin (default packaging/)
 #   BOOT_NAME=     log name: build/logs/KVER/boot-NAME.log (default: the mode)
-#   BOOT_SMP=      guest CPUs (default 2)
 #
 # Prints TAP; ends with "KVER: N passed, N failed".  Exit 0: all passed,
 # 1: a check failed, 2: setup error (missing input, bad usage).
@@ -244,7 +243,7 @@ start=$SECONDS
 set +e
 # One TCG thread for all vCPUs: with a thread per vCPU, Debian's kernels
 # died now and then of an "Oops: int3" while patching their own code.
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "${BOOT_SMP:-2}" -m "${QEMU_MEM:-2G}" \
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1

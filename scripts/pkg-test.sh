@@ -106,12 +106,9 @@ for k in "$ka" "$kb"; do
 		scripts/build-upstream-selftests.sh "$k" "build/selftests/$k" >"$logs/selftests-$k.log" 2>&1
 done
 # boot NAME KVER MODE MODULE: a boot-test of the chroot's kernel, one result.
-# One CPU for switch/stock: with two, TCG sometimes oopses on an int3 left by
-# a kernel text patch (kvm's static keys), even with only the stock kvm.
 boot() {
-	local name=$1 k=$2 log=$logs/boot-$1.log s smp=1
-	[ "$3" != test ] || smp=2
-	BOOT_SMP=$smp IMAGES_DIR=build/pkgtest/images MODULE=$4 BOOT_MODE=$3 BOOT_NAME=pkg-$name \
+	local name=$1 k=$2 log=$logs/boot-$1.log s
+	IMAGES_DIR=build/pkgtest/images MODULE=$4 BOOT_MODE=$3 BOOT_NAME=pkg-$name \
 		MODPROBE_ROOT=$root SWITCH=$root/usr/sbin/kvm-fastinval-switch \
 		SELFTESTS=build/selftests/$k scripts/boot-test.sh "$k" >"$log" 2>&1
 	sed -nE 's/^(not )?ok /#   &/p' "$log"
