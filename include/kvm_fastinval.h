@@ -65,8 +65,10 @@ struct kvm_fastinval_zap {
 	u32 min_batch;
 	u32 checks;
 	u64 budget_ns;
+	u64 share_ns;		/* hold at least this long before yielding to waiters */
 	u64 t_start;		/* ktime_get_ns() at the start */
 	u64 t_lock;		/* local_clock() when mmu_lock was taken */
+	u64 t_unlock;		/* local_clock() when it was last released */
 	u64 t_batch;		/* local_clock() when the batch started */
 	u64 batch;		/* pages (or SPTEs) in the current batch */
 	u64 pages[KVM_FASTINVAL_NR_PHASES];

@@ -40,28 +40,30 @@ END {
 # hold_max 24-26, zapped 27-29, batches 30-32, used_pages 33-35, sp_created 36-38
 
 echo "Per size, median [min-max] over all invalidations (memslot delete and move, all repetitions); ms."
-echo "stall: longest gap between two guest loops in the invalidation window (raw); attrib.: stall minus the idle window's"
-echo "longest gap in the same VM (floor); ioctl: KVM_SET_USER_MEMORY_REGION; zap: start-to-end of the invalidation"
-echo "(end event duration_ns); hold: longest mmu_lock hold (end event longest_hold_ns). '-': the stock kvm.ko has no tracepoints."
+echo "stall: longest gap between two guest touches in the invalidation window (raw); attrib.: stall minus the idle"
+echo "window's longest gap in the same VM (floor); p99: 99th percentile of the gaps between the touches made while the"
+echo "ioctl ran; ioctl: KVM_SET_USER_MEMORY_REGION; zap: start-to-end of the invalidation (end event duration_ns);"
+echo "hold: longest mmu_lock hold (end event longest_hold_ns). '-': the stock kvm.ko has no tracepoints."
 echo
-echo "| kernel | MMU | page tables | shadow pages zapped | module | n | stall | attrib. stall | p99 gap | floor | ioctl | zap | longest hold | batches |"
-echo "| --- | --- | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |"
+echo "| kernel | MMU | page tables | shadow pages zapped | module | n | stall | attrib. stall | p99 stall | floor | ioctl | zap | longest hold | batches |"
+echo "| --- | --- | ---: | ---: | --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: | ---: |"
 awk '{ tr = ($4 != "stock");
-	printf "| %s | %s | %d | %d | %s | %d | %.1f [%.1f-%.1f] | %.1f [%.1f-%.1f] | %.2f | %.1f | %.1f [%.1f-%.1f] | %s | %s | %s |\n",
+	printf "| %s | %s | %d | %d | %s | %d | %.1f [%.1f-%.1f] | %.1f [%.1f-%.1f] | %.1f [%.1f-%.1f] | %.1f | %.1f [%.1f-%.1f] | %s | %s | %s |\n",
 	$1, $2, $3, $27, ($4 == "stock" ? "stock kvm.ko" : $4 == "ours" ? "kvm-fastinval" : "kvm-fastinval zap_stock=Y"), $5,
-	$6/1e3, $7/1e3, $8/1e3, $9/1e3, $10/1e3, $11/1e3, $12/1e3, $15/1e3, $18/1e3, $19/1e3, $20/1e3,
+	$6/1e3, $7/1e3, $8/1e3, $9/1e3, $10/1e3, $11/1e3, $12/1e3, $13/1e3, $14/1e3, $15/1e3, $18/1e3, $19/1e3, $20/1e3,
 	tr ? sprintf("%.1f", $21/1e3) : "-", tr ? sprintf("%.2f [%.2f-%.2f]", $24/1e3, $25/1e3, $26/1e3) : "-", tr ? $30 : "-" }' "$sum"
 echo
 echo "Ratios of medians, stock kvm.ko / kvm-fastinval (defaults) and stock kvm.ko / kvm-fastinval zap_stock=Y (>1: ours lower):"
 echo
-echo "| kernel | MMU | page tables | attrib. stall stock/ours | raw stall stock/ours | ioctl stock/ours | attrib. stall stock/zap_stock=Y | ioctl stock/zap_stock=Y |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-awk '{ k = $1 " " $2 " " $3; at[k, $4] = $9; st[k, $4] = $6; io[k, $4] = $18; if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
+echo "| kernel | MMU | page tables | attrib. stall stock/ours | raw stall stock/ours | p99 stall stock/ours | ioctl stock/ours | attrib. stall stock/zap_stock=Y | ioctl stock/zap_stock=Y |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+awk '{ k = $1 " " $2 " " $3; at[k, $4] = $9; st[k, $4] = $6; pn[k, $4] = $12; io[k, $4] = $18; if (!(k in seen)) { seen[k] = 1; o[++n] = k } }
 function r(a, b) { return (a == "" || b == "") ? "-" : (b > 0) ? sprintf("%.2f", a / b) : "inf" }
 END { for (i = 1; i <= n; i++) { k = o[i]; split(k, p, " ")
 	if (!((k, "stock") in at)) continue
-	printf "| %s | %s | %d | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3],
-		r(at[k, "stock"], at[k, "ours"]), r(st[k, "stock"], st[k, "ours"]), r(io[k, "stock"], io[k, "ours"]),
+	printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", p[1], p[2], p[3],
+		r(at[k, "stock"], at[k, "ours"]), r(st[k, "stock"], st[k, "ours"]), r(pn[k, "stock"], pn[k, "ours"]),
+		r(io[k, "stock"], io[k, "ours"]),
 		r(at[k, "stock"], at[k, "ours-zap_stock"]), r(io[k, "stock"], io[k, "ours-zap_stock"]) } }' "$sum"
 
 # Plots: shadow MMU, per kernel.

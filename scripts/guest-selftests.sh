@@ -107,7 +107,9 @@ run_one() {
 	if [ -n "$bad" ]; then
 		splat=1
 		echo "# kernel log during the test:" >&3
-		dmesg | tail -n +"$((mark + 1))" | head -n 60 >&3
+		# The first 60 lines, and every splat line after them, so that the
+		# host can attribute each splat in the console log to a test.
+		dmesg | tail -n +"$((mark + 1))" | awk -v re="$splats" 'NR <= 60 || $0 ~ re' >&3
 	fi
 	# A test may end without a newline: END is matched anywhere in a line.
 	out "@@@ END $module $mode $name rc=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') splat=$splat"

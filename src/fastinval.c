@@ -38,10 +38,16 @@
 #define FASTINVAL_BUDGET_MAX	1000000	/* 1 s */
 /* Gfn and TDP walks read the clock every this many checks. */
 #define FASTINVAL_CLOCK_EVERY	16
+/*
+ * Waiters on mmu_lock get it once the zap has held it this many times as long
+ * as the zap last waited to take it back: however long they keep it, the zap
+ * keeps 8/9 of the lock time (up to the budget) and finishes in bounded time.
+ */
+#define FASTINVAL_SHARE		8
 
 static bool zap_stock;
 static unsigned int zap_batch_pages = FASTINVAL_STOCK_BATCH;
-static unsigned int zap_hold_budget_us = 500;
+static unsigned int zap_hold_budget_us = 5000;
 
 static int fastinval_set_uint(const char *val, const struct kernel_param *kp,
 			      unsigned int min, unsigned int max)
@@ -105,7 +111,7 @@ MODULE_PARM_DESC(zap_batch_pages,
 module_param_cb(zap_hold_budget_us, &fastinval_budget_ops,
 		&zap_hold_budget_us, 0644);
 MODULE_PARM_DESC(zap_hold_budget_us,
-		 "Longest mmu_lock hold of a zap before it is released, in us (1..1000000, default 500)");
+		 "Longest mmu_lock hold of a zap before it is released, in us (1..1000000, default 5000)");
 module_param_cb(zap_stock, &fastinval_stock_ops, &zap_stock, 0644);
 MODULE_PARM_DESC(zap_stock,
 		 "Y: the distro KVM's own zap and lock behaviour, for A/B comparison (default N)");
@@ -280,6 +286,9 @@ static void fastinval_start_hold(struct kvm_fastinval_zap *z)
 	z->checks = 0;
 	z->t_lock = local_clock();
 	z->t_batch = z->t_lock;
+	if (z->t_unlock)
+		z->share_ns = min(FASTINVAL_SHARE * (z->t_lock - z->t_unlock),
+				  z->budget_ns);
 }
 
 static void fastinval_end_hold(struct kvm_fastinval_zap *z,
@@ -290,6 +299,7 @@ static void fastinval_end_hold(struct kvm_fastinval_zap *z,
 	fastinval_close_batch(z, why, now, true);
 	z->longest_hold = max(z->longest_hold, now - z->t_lock);
 	z->locked = false;
+	z->t_unlock = now;
 }
 
 void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
@@ -384,6 +394,9 @@ void kvm_fastinval_end(struct kvm_fastinval_zap *z)
 
 bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
 {
+	bool contended;
+	u64 held;
+
 	if (kvm_fastinval_stock(z)) {
 		/* The distro frees all zapped pages in one hold. */
 		if (z && (z->phase == KVM_FASTINVAL_PHASE_COMMIT ||
@@ -404,20 +417,22 @@ bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
 
 	if (z->batch < z->min_batch)
 		return false;
-	/* Whatever the preemption model: rwlock_needbreak() may be 0. */
-	if (rwlock_is_contended(lock)) {
-		z->pending = KVM_FASTINVAL_REL_CONTENTION;
-		return true;
-	}
 	if (need_resched()) {
 		z->pending = KVM_FASTINVAL_REL_RESCHED;
 		return true;
 	}
+	/* Whatever the preemption model: rwlock_needbreak() may be 0. */
+	contended = rwlock_is_contended(lock);
 	/* Pages cost far more than a clock read, gfns and SPTEs may not. */
-	if (!z->min_batch && ++z->checks % FASTINVAL_CLOCK_EVERY)
+	if (!contended && !z->min_batch && ++z->checks % FASTINVAL_CLOCK_EVERY)
 		return false;
-	if (local_clock() - z->t_lock > z->budget_ns) {
+	held = local_clock() - z->t_lock;
+	if (held > z->budget_ns) {
 		z->pending = KVM_FASTINVAL_REL_BUDGET;
+		return true;
+	}
+	if (contended && held >= z->share_ns) {
+		z->pending = KVM_FASTINVAL_REL_CONTENTION;
 		return true;
 	}
 	return false;

@@ -7,20 +7,28 @@
  * Built on the distro kernel's own KVM selftest library
  * (scripts/build-upstream-selftests.sh, selftests/bench/Makefile).
  *
- * Workload, per size N: the guest's page tables map one data page at N guest
- * virtual addresses 2 MiB apart, so each address has its own guest page-table
- * page and, with the shadow MMU (kvm_amd npt=0), its own shadow page: N
- * shadow pages for N + N/512 guest pages.  Per repetition and operation
- * (memslot delete, then move, of a small dummy slot the guest never uses):
- *   1. populate: the vCPU touches all N addresses (shadow pages built);
- *   2. idle window: the vCPU loops over a small hot set of addresses and
- *      records in the guest the longest gap between two loops (rdtsc);
- *      nothing is invalidated: this is the run's noise floor;
- *   3. invalidation window: the same, while the host deletes (or moves) the
- *      dummy slot, which zaps all shadow pages ("fast invalidate"); the
- *      window is the ioctl plus a settle time.
+ * Workload, per size N: the guest's page tables map a few data pages (-D,
+ * round robin) at N guest virtual addresses 2 MiB apart, so each address has
+ * its own guest page-table page and, with the shadow MMU (kvm_amd npt=0), its
+ * own shadow page: N shadow pages for about N guest pages.  The vCPU touches
+ * all N addresses round and round, for the whole run, and records the gap
+ * between every two touches (rdtsc).  After an invalidation every touch
+ * faults until the vCPU has rebuilt its mappings, and each fault needs
+ * mmu_lock: the vCPU runs into the zap's lock holds for as long as the zap
+ * lasts, as a guest with a large working set does.
+ * Per repetition and operation (memslot delete, then move, of a small dummy
+ * slot the guest never uses):
+ *   1. rebuilt: wait until the vCPU made a whole pass after the last
+ *      invalidation (all shadow pages back);
+ *   2. idle window: the longest gap while nothing is invalidated: this VM's
+ *      noise floor;
+ *   3. invalidation window: the host deletes (or moves) the dummy slot, which
+ *      zaps all shadow pages ("fast invalidate"); stall = the longest gap in
+ *      the ioctl plus a settle time; p99 = the gap length that 99% of the
+ *      ioctl's time was spent in gaps no longer than (time-weighted: the
+ *      stall an event arriving at a random moment would see).
  * Counts come from KVM's own binary stats (mmu_cache_miss: shadow pages
- * created by the populate; mmu_shadow_zapped: shadow pages zapped) and, where
+ * created while the vCPU maps its addresses again; mmu_shadow_zapped: shadow pages zapped) and, where
  * kvm-fastinval is loaded, from its tracepoints (tracefs instance
  * "fastinval_bench"): zap duration, batches, mmu_lock hold times.
  *
@@ -51,17 +59,18 @@
 #define DUMMY_GPA	0x1000000000ULL		/* 64 GiB, never touched */
 #define DUMMY_GPA2	0x1000200000ULL
 #define DUMMY_SIZE	(2ULL << 20)
-#define NBUCKETS	192			/* log2 buckets of ns, 4 per octave */
-#define MAX_HOT		1024
+#define NBUCKETS	192			/* log2 buckets of TSC cycles, 4 per octave */
+#define MAX_DATA	4096
 
 /* Shared with the guest (guest memory, found through addr_gva2hva()). */
 struct shared {
-	uint64_t n, hot, tsc_khz;
-	uint64_t populate_req, populate_ack;
+	uint64_t n;
+	uint64_t passes;		/* whole passes over the N addresses */
 	uint64_t epoch, epoch_seen;
-	uint64_t max_ns[64];		/* longest gap of each epoch (mod 64) */
-	uint64_t hist[NBUCKETS];	/* all gaps, cumulative */
-	uint64_t loops;
+	uint64_t max_cyc[64];		/* longest gap of each epoch (mod 64) */
+	uint64_t inval;			/* set by the host around the ioctl */
+	uint64_t hist[NBUCKETS];	/* cycles spent in gaps of each size while inval is set */
+	uint64_t inval_touches;
 	uint64_t stop;
 };
 static struct shared S;
@@ -79,7 +88,7 @@ static inline unsigned int bucket(uint64_t ns)
 	return b < NBUCKETS ? b : NBUCKETS - 1;
 }
 
-/* Upper bound (ns) of bucket b. */
+/* Upper bound (cycles) of bucket b. */
 static uint64_t bucket_hi(unsigned int b)
 {
 	unsigned int msb, sub;
@@ -94,40 +103,36 @@ static uint64_t bucket_hi(unsigned int b)
 static void guest_main(void)
 {
 	volatile struct shared *s = &S;
-	uint64_t done = 0, last, now, gap, ns, max = 0, epoch = 0, i;
+	uint64_t n = s->n, last, now, gap, max = 0, epoch = 0, i;
 	volatile uint64_t sink = 0;
 
 	last = rdtsc();
 	for (;;) {
-		uint64_t req = s->populate_req;
-
-		if (req != done) {
-			for (i = 0; i < s->n; i++)
-				sink += *(volatile uint64_t *)(BASE_GVA + i * STRIDE);
-			done = req;
-			s->populate_ack = req;
-			last = rdtsc();
+		for (i = 0; i < n; i++) {
+			sink += *(volatile uint64_t *)(BASE_GVA + i * STRIDE);
+			now = rdtsc();
+			gap = now - last;
+			last = now;
+			/* A gap that spans the host's epoch change counts in the new one. */
+			if (s->epoch != epoch) {
+				epoch = s->epoch;
+				max = 0;
+				s->max_cyc[epoch % 64] = 0;
+				s->epoch_seen = epoch;
+			}
+			if (gap > max) {
+				max = gap;
+				s->max_cyc[epoch % 64] = gap;
+			}
+			/* Weighted by time: the stall an event arriving at any moment would see. */
+			if (s->inval) {
+				s->hist[bucket(gap)] += gap;
+				s->inval_touches++;
+			}
 		}
+		s->passes++;
 		if (s->stop)
 			GUEST_DONE();
-		for (i = 0; i < s->hot; i++)
-			sink += *(volatile uint64_t *)(BASE_GVA + i * STRIDE);
-		now = rdtsc();
-		gap = now - last;
-		last = now;
-		ns = gap * 1000000 / s->tsc_khz;
-		if (s->epoch != epoch) {
-			epoch = s->epoch;
-			max = 0;
-			s->max_ns[epoch % 64] = 0;
-			s->epoch_seen = epoch;
-		}
-		if (ns > max) {
-			max = ns;
-			s->max_ns[epoch % 64] = ns;
-		}
-		s->hist[bucket(ns)]++;
-		s->loops++;
 	}
 }
 
@@ -135,7 +140,8 @@ static void guest_main(void)
 
 static uint64_t sizes[32] = { 1024, 8192, 32768 };
 static int nsizes = 3;
-static int reps = 3, hot = 16, settle_ms = 300, floor_ms = 500, verbose;
+static int reps = 3, ndata = 512, settle_ms = 100, floor_ms = 500, verbose;
+static uint64_t tsc_khz;
 static const char *variants = "auto";
 static const char *label;
 static char tracedir[256];
@@ -388,6 +394,27 @@ static int wait_for(volatile uint64_t *p, uint64_t v, int secs)
 	return 0;
 }
 
+static uint64_t cyc2ns(uint64_t cyc)
+{
+	return (unsigned __int128)cyc * 1000000 / tsc_khz;
+}
+
+/*
+ * Wait until the guest has made two more whole passes: the first may have
+ * begun before the last invalidation, the second is over all N addresses
+ * after it.
+ */
+static uint64_t wait_rebuilt(void)
+{
+	uint64_t p = rd(&sh->passes), end = now_ns() + 900 * 1000000000ULL;
+
+	while (rd(&sh->passes) < p + 2) {
+		TEST_ASSERT(now_ns() < end, "the guest made no whole pass in 900 s");
+		usleep(1000);
+	}
+	return rd(&sh->passes);
+}
+
 /* Start epoch e+1, wait until the guest has seen it, return epoch e's max. */
 static uint64_t end_epoch(void)
 {
@@ -396,7 +423,7 @@ static uint64_t end_epoch(void)
 	sh->epoch = e + 1;
 	if (wait_for(&sh->epoch_seen, e + 1, 60))
 		fprintf(stderr, "# warning: guest did not see epoch %" PRIu64 "\n", e + 1);
-	return sh->max_ns[e % 64];
+	return cyc2ns(sh->max_cyc[e % 64]);
 }
 
 static void hist_snap(uint64_t *h)
@@ -407,22 +434,34 @@ static void hist_snap(uint64_t *h)
 		h[i] = rd(&sh->hist[i]);
 }
 
-static uint64_t hist_pct(const uint64_t *a, const uint64_t *b, double pct)
+static uint64_t hist_count(const uint64_t *a, const uint64_t *b)
 {
-	uint64_t tot = 0, acc = 0, want;
+	uint64_t tot = 0;
 	int i;
 
 	for (i = 0; i < NBUCKETS; i++)
 		tot += b[i] - a[i];
+	return tot;
+}
+
+/*
+ * Percentile (ns, the bucket's upper bound) of the gaps from a to b, weighted
+ * by their length: pct% of the time went to gaps no longer than that.
+ */
+static uint64_t hist_pct(const uint64_t *a, const uint64_t *b, double pct)
+{
+	uint64_t tot = hist_count(a, b), acc = 0, want;
+	int i;
+
 	if (!tot)
 		return 0;
 	want = (uint64_t)(tot * pct / 100.0 + 0.999999);
 	for (i = 0; i < NBUCKETS; i++) {
 		acc += b[i] - a[i];
 		if (acc >= want)
-			return bucket_hi(i);
+			return cyc2ns(bucket_hi(i));
 	}
-	return bucket_hi(NBUCKETS - 1);
+	return cyc2ns(bucket_hi(NBUCKETS - 1));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -439,8 +478,9 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 	pthread_t thr;
 	vm_paddr_t data;
 	void *dummy;
-	uint64_t i, t0, t1, tp, pt_pages = n + n / 512 + 64;
-	uint64_t stall[64], floor[64], ioctl_ns[64];
+	uint64_t i, t0, t1, tp, nd = (uint64_t)ndata < n ? (uint64_t)ndata : n;
+	uint64_t pt_pages = n + n / 512 + nd + 64;
+	uint64_t stall[64], floor[64], ioctl_ns[64], p99[64];
 	int ninv = 0, r, op, ret;
 
 	/*
@@ -452,16 +492,19 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 	/* Room for every shadow page: the default is 2% of guest memory. */
 	ret = ioctl(vm->fd, KVM_SET_NR_MMU_PAGES, (unsigned long)(2 * n + 8192));
 	TEST_ASSERT(!ret, "KVM_SET_NR_MMU_PAGES: %s", strerror(errno));
-	data = vm_phy_page_alloc(vm, 0x100000, 0);
+	/*
+	 * A few data pages, not one: a page mapped at N addresses has an rmap
+	 * chain N long, which every zap would pay for.
+	 */
+	data = vm_phy_pages_alloc(vm, nd, 0x100000, 0);
 	for (i = 0; i < n; i++)
-		virt_pg_map(vm, BASE_GVA + i * STRIDE, data);
+		virt_pg_map(vm, BASE_GVA + i * STRIDE, data + (i % nd) * vm->page_size);
 	sh = addr_gva2hva(vm, (vm_vaddr_t)&S);
 	memset((void *)sh, 0, sizeof(*sh));
 	sh->n = n;
-	sh->hot = hot < (int)n ? hot : n;
 	ret = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, NULL);
 	TEST_ASSERT(ret > 0, "KVM_GET_TSC_KHZ: %s", strerror(errno));
-	sh->tsc_khz = ret;
+	tsc_khz = ret;
 	dummy = mmap(NULL, DUMMY_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(dummy != MAP_FAILED, "mmap");
 	set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
@@ -470,65 +513,60 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 
 	for (r = 0; r < reps; r++) {
 		for (op = 0; op < 2; op++) {
-			uint64_t h0[NBUCKETS], h1[NBUCKETS], hf0[NBUCKETS], hf1[NBUCKETS];
+			uint64_t h0[NBUCKETS], h1[NBUCKETS];
 			int64_t miss0, miss1, zap0, zap1, p4k;
-			uint64_t fl, sl, pop_ns, win_ns;
+			uint64_t fl, sl, pop_ns, win_ns, tch;
 			struct tr t;
 
-			/* 1. populate */
+			/* 1. all N mapped again (the first time: populated) */
 			miss0 = stat_get(&st, "mmu_cache_miss");
 			tp = now_ns();
-			sh->populate_req = rd(&sh->populate_req) + 1;
-			if (wait_for(&sh->populate_ack, rd(&sh->populate_req), 600)) {
-				fprintf(stderr, "guest did not populate in 600 s\n");
-				exit(1);
-			}
+			wait_rebuilt();
 			pop_ns = now_ns() - tp;
 			miss1 = stat_get(&st, "mmu_cache_miss");
 			p4k = stat_get(&st, "pages_4k");
 			end_epoch();
 
 			/* 2. idle window: the floor */
-			hist_snap(hf0);
 			sleep_ms(floor_ms);
 			fl = end_epoch();
-			hist_snap(hf1);
 
 			/* 3. invalidation window */
 			trace_clear();
 			zap0 = stat_get(&st, "mmu_shadow_zapped");
 			hist_snap(h0);
+			tch = rd(&sh->inval_touches);
+			sh->inval = 1;
 			t0 = now_ns();
 			if (op == 0)
 				set_dummy(DUMMY_GPA, 0, dummy);
 			else
 				set_dummy(DUMMY_GPA2, DUMMY_SIZE, dummy);
 			t1 = now_ns();
+			sh->inval = 0;
+			zap1 = stat_get(&st, "mmu_shadow_zapped");
+			hist_snap(h1);
+			tch = rd(&sh->inval_touches) - tch;
 			sleep_ms(settle_ms);
 			sl = end_epoch();
 			win_ns = now_ns() - t0;
-			hist_snap(h1);
-			zap1 = stat_get(&st, "mmu_shadow_zapped");
 			trace_read(&t);
 			/* Back where it was: an add (no invalidation) or a second move. */
-			if (op == 0)
-				set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
-			else
-				set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
+			set_dummy(DUMMY_GPA, DUMMY_SIZE, dummy);
 
-			printf("RESULT label=%s variant=%s mmu=%s size=%" PRIu64 " rep=%d op=%s"
-			       " sp_created=%" PRId64 " pages_4k=%" PRId64 " populate_ms=%.1f"
+			printf("RESULT label=%s variant=%s mmu=%s size=%" PRIu64 " data_pages=%" PRIu64
+			       " rep=%d op=%s sp_created=%" PRId64 " pages_4k=%" PRId64 " rebuild_ms=%.1f"
 			       " zapped=%" PRId64 " ioctl_us=%.0f window_ms=%.0f"
-			       " stall_us=%.0f p99_us=%.0f floor_us=%.0f floor_p99_us=%.0f attrib_us=%.0f"
+			       " stall_us=%.0f p99_us=%.0f touches=%" PRIu64 " floor_us=%.0f attrib_us=%.0f"
 			       " traced=%d used_pages=%" PRIu64 " tr_zapped=%" PRIu64 " tr_freed=%" PRIu64
 			       " tr_tdp=%" PRIu64 " zap_us=%.0f batches=%" PRIu64 " holds=%" PRIu64
 			       " hold_max_us=%.0f hold_mean_us=%.0f zap_hold_max_us=%.0f commit_hold_max_us=%.0f"
 			       " tdp_hold_max_us=%.0f rel_contention=%" PRIu64 " rel_resched=%" PRIu64
 			       " rel_budget=%" PRIu64 "\n",
-			       label ? label : variant, variant, mmu, n, r, op ? "move" : "delete",
+			       label ? label : variant, variant, mmu, n, nd, r, op ? "move" : "delete",
 			       miss1 - miss0, p4k, pop_ns / 1e6,
 			       zap1 - zap0, (t1 - t0) / 1e3, win_ns / 1e6,
-			       sl / 1e3, hist_pct(h0, h1, 99) / 1e3, fl / 1e3, hist_pct(hf0, hf1, 99) / 1e3,
+			       sl / 1e3, hist_pct(h0, h1, 99) / 1e3, tch, fl / 1e3,
 			       (sl > fl ? sl - fl : 0) / 1e3,
 			       t.found, t.used, t.zapped, t.freed, t.tdp, t.duration / 1e3, t.batches,
 			       t.holds, t.longest / 1e3, t.holds ? t.hold_sum / 1e3 / t.holds : 0,
@@ -539,6 +577,7 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 				stall[ninv] = sl;
 				floor[ninv] = fl;
 				ioctl_ns[ninv] = t1 - t0;
+				p99[ninv] = hist_pct(h0, h1, 99);
 				ninv++;
 			}
 		}
@@ -552,25 +591,26 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 	qsort(stall, ninv, 8, cmp_u64);
 	qsort(floor, ninv, 8, cmp_u64);
 	qsort(ioctl_ns, ninv, 8, cmp_u64);
+	qsort(p99, ninv, 8, cmp_u64);
 	printf("# %s %s size=%" PRIu64 ": %d invalidations: stall median %.1f ms (min %.1f, max %.1f),"
-	       " floor median %.1f ms, ioctl median %.1f ms (min %.1f, max %.1f)\n",
+	       " p99 median %.1f ms, floor median %.1f ms, ioctl median %.1f ms (min %.1f, max %.1f)\n",
 	       label ? label : variant, mmu, n, ninv, stall[ninv / 2] / 1e6, stall[0] / 1e6,
-	       stall[ninv - 1] / 1e6, floor[ninv / 2] / 1e6, ioctl_ns[ninv / 2] / 1e6,
-	       ioctl_ns[0] / 1e6, ioctl_ns[ninv - 1] / 1e6);
+	       stall[ninv - 1] / 1e6, p99[ninv / 2] / 1e6, floor[ninv / 2] / 1e6,
+	       ioctl_ns[ninv / 2] / 1e6, ioctl_ns[0] / 1e6, ioctl_ns[ninv - 1] / 1e6);
 	fflush(stdout);
 }
 
 static void help(const char *name)
 {
-	printf("usage: %s [-h] [-s SIZES] [-r REPS] [-H HOT] [-w SETTLE_MS] [-f FLOOR_MS]\n"
+	printf("usage: %s [-h] [-s SIZES] [-r REPS] [-D DATA] [-w SETTLE_MS] [-f FLOOR_MS]\n"
 	       "          [-V VARIANTS] [-l LABEL]\n"
 	       "Stall of a vCPU while KVM invalidates all shadow pages (memslot delete and\n"
 	       "move of a dummy slot), with N guest page tables aliasing one data page.\n"
 	       "  -s SIZES    comma-separated numbers of aliased guest page tables (shadow\n"
 	       "              pages with npt=0); default 1024,8192,32768\n"
 	       "  -r REPS     repetitions per size, each a delete and a move (default 3)\n"
-	       "  -H HOT      addresses the vCPU loops over while measuring (default 16)\n"
-	       "  -w MS       settle time after the ioctl, in the window (default 300)\n"
+	       "  -D DATA     data pages the N addresses map, round robin (default 512)\n"
+	       "  -w MS       settle time after the ioctl, in the window (default 100)\n"
 	       "  -f MS       idle (floor) window (default 500)\n"
 	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (zap_stock=Y) or both,\n"
 	       "              comma-separated; default 'auto' = default,stock when\n"
@@ -585,7 +625,7 @@ int main(int argc, char *argv[])
 	const char *mmu;
 	int opt, i, fastinval;
 
-	while ((opt = getopt(argc, argv, "hs:r:H:w:f:V:l:v")) != -1) {
+	while ((opt = getopt(argc, argv, "hs:r:D:w:f:V:l:v")) != -1) {
 		switch (opt) {
 		case 's':
 			nsizes = 0;
@@ -594,7 +634,7 @@ int main(int argc, char *argv[])
 				sizes[nsizes++] = strtoull(tok, NULL, 0);
 			break;
 		case 'r': reps = atoi(optarg); break;
-		case 'H': hot = atoi(optarg); break;
+		case 'D': ndata = atoi(optarg); break;
 		case 'w': settle_ms = atoi(optarg); break;
 		case 'f': floor_ms = atoi(optarg); break;
 		case 'V': variants = optarg; break;
@@ -608,7 +648,7 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	if (reps < 1 || reps > 32 || hot < 1 || hot > MAX_HOT || !nsizes) {
+	if (reps < 1 || reps > 32 || ndata < 1 || ndata > MAX_DATA || !nsizes) {
 		help(argv[0]);
 		return 1;
 	}
@@ -638,7 +678,8 @@ int main(int argc, char *argv[])
 		       tracedir[0] ? "on" : "off");
 		for (i = 0; i < nsizes; i++)
 			printf(" %" PRIu64, sizes[i]);
-		printf(", %d reps, hot %d, settle %d ms, floor %d ms\n", reps, hot, settle_ms, floor_ms);
+		printf(", %d reps, %d data pages, settle %d ms, floor %d ms\n", reps, ndata, settle_ms,
+		       floor_ms);
 	}
 	snprintf(vlist, sizeof(vlist), "%s", variants);
 	for (tok = strtok_r(vlist, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
