@@ -15,7 +15,8 @@
 # Prints TAP, ends with "KVER: bench smoke: N passed, N failed". Never
 # asserts a speed.
 # Environment (full run): BENCH_SIZES (default 1024,8192,32768,131072),
-# BENCH_REPS (3), BENCH_MODES ("shadow tdp"), QEMU_MEM (4G), BENCH_TIMEOUT
+# BENCH_REPS (5), BENCH_MODES ("shadow tdp"), BENCH_MODULES ("stock ours": the
+# order they run in), QEMU_MEM (4G), BENCH_TIMEOUT
 # (seconds per module and mode, default 1500).
 # Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
 # files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
@@ -49,10 +50,10 @@ if [ $smoke = 1 ]; then
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
 		"bench/bench-guest.sh $timeout -s 64 -r 1 -w 20 -f 20 -V default" >"$list"
 else
-	mods="stock ours" modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
+	mods=${BENCH_MODULES:-stock ours} modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
 	# The -h run is cheap and makes the guest get the binary.
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
-		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-3}" >"$list"
+		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-5}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
 name=bench$([ $smoke = 1 ] && echo -smoke)
