@@ -16,7 +16,8 @@
 # asserts a speed.
 # Environment (full run): BENCH_SIZES (default 1024,8192,32768,131072),
 # BENCH_REPS (5), BENCH_MODES ("shadow tdp"), BENCH_MODULES ("stock ours": the
-# order they run in), QEMU_MEM (4G), BENCH_TIMEOUT
+# order they run in), BENCH_ARGS (more fastinval_bench options, e.g. -T: no
+# tracing), QEMU_MEM (4G), BENCH_TIMEOUT
 # (seconds per module and mode, default 1500).
 # Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
 # files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
@@ -53,7 +54,7 @@ else
 	mods=${BENCH_MODULES:-stock ours} modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
 	# The -h run is cheap and makes the guest get the binary.
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
-		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-5}" >"$list"
+		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-5} ${BENCH_ARGS:-}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
 name=bench$([ $smoke = 1 ] && echo -smoke)

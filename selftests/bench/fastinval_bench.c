@@ -140,7 +140,7 @@ static void guest_main(void)
 
 static uint64_t sizes[32] = { 1024, 8192, 32768 };
 static int nsizes = 3;
-static int reps = 3, ndata = 512, settle_ms = 100, floor_ms = 500, verbose;
+static int reps = 3, ndata = 512, settle_ms = 100, floor_ms = 500, verbose, notrace;
 static uint64_t tsc_khz;
 static const char *variants = "auto";
 static const char *label;
@@ -239,7 +239,7 @@ static int trace_setup(void)
 {
 	char p[320];
 
-	if (access("/sys/kernel/tracing/events/kvm_fastinval", F_OK))
+	if (notrace || access("/sys/kernel/tracing/events/kvm_fastinval", F_OK))
 		return 0;
 	snprintf(tracedir, sizeof(tracedir), "/sys/kernel/tracing/instances/fastinval_bench");
 	mkdir(tracedir, 0755);
@@ -603,7 +603,7 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 static void help(const char *name)
 {
 	printf("usage: %s [-h] [-s SIZES] [-r REPS] [-D DATA] [-w SETTLE_MS] [-f FLOOR_MS]\n"
-	       "          [-V VARIANTS] [-l LABEL]\n"
+	       "          [-V VARIANTS] [-l LABEL] [-T]\n"
 	       "Stall of a vCPU while KVM invalidates all shadow pages (memslot delete and\n"
 	       "move of a dummy slot), with N guest page tables aliasing one data page.\n"
 	       "  -s SIZES    comma-separated numbers of aliased guest page tables (shadow\n"
@@ -616,6 +616,7 @@ static void help(const char *name)
 	       "              comma-separated; default 'auto' = default,stock when\n"
 	       "              kvm-fastinval is loaded, else the stock kvm.ko alone\n"
 	       "  -l LABEL    label of the RESULT lines (default: the variant)\n"
+	       "  -T          no tracing, even where kvm-fastinval's events exist\n"
 	       "Prints one RESULT line per invalidation and a summary per size.\n", name);
 }
 
@@ -625,7 +626,7 @@ int main(int argc, char *argv[])
 	const char *mmu;
 	int opt, i, fastinval;
 
-	while ((opt = getopt(argc, argv, "hs:r:D:w:f:V:l:v")) != -1) {
+	while ((opt = getopt(argc, argv, "hs:r:D:w:f:V:l:Tv")) != -1) {
 		switch (opt) {
 		case 's':
 			nsizes = 0;
@@ -635,6 +636,7 @@ int main(int argc, char *argv[])
 			break;
 		case 'r': reps = atoi(optarg); break;
 		case 'D': ndata = atoi(optarg); break;
+		case 'T': notrace = 1; break;
 		case 'w': settle_ms = atoi(optarg); break;
 		case 'f': floor_ms = atoi(optarg); break;
 		case 'V': variants = optarg; break;
