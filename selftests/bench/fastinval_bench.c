@@ -140,7 +140,7 @@ static void guest_main(void)
 
 static uint64_t sizes[32] = { 1024, 8192, 32768 };
 static int nsizes = 3;
-static int reps = 3, ndata = 512, settle_ms = 100, floor_ms = 500, verbose, notrace;
+static int reps = 3, ndata = 512, settle_ms = 100, floor_ms = 500, notrace;
 static uint64_t tsc_khz;
 static const char *variants = "auto";
 static const char *label;
@@ -288,7 +288,7 @@ static void trace_read(struct tr *t)
 		return;
 	while (getline(&line, &cap, f) > 0) {
 		char *e, reason[32], phase[16], rel[16];
-		unsigned long long id, a, b, c, d, e1, f1, g, h, k, l;
+		unsigned long long id, a, b, c, d, e1, f1, g, h, k;
 		int pid, mine;
 
 		if ((e = strstr(line, "kvm_fastinval_start: "))) {
@@ -340,8 +340,6 @@ static void trace_read(struct tr *t)
 				t->longest = h;
 			t->duration += k;
 			t->holds++;	/* the final hold, ended by a "done" batch */
-			l = 0;
-			(void)l;
 		}
 	}
 	free(line);
@@ -626,7 +624,7 @@ int main(int argc, char *argv[])
 	const char *mmu;
 	int opt, i, fastinval;
 
-	while ((opt = getopt(argc, argv, "hs:r:D:w:f:V:l:Tv")) != -1) {
+	while ((opt = getopt(argc, argv, "hs:r:D:w:f:V:l:T")) != -1) {
 		switch (opt) {
 		case 's':
 			nsizes = 0;
@@ -641,7 +639,6 @@ int main(int argc, char *argv[])
 		case 'f': floor_ms = atoi(optarg); break;
 		case 'V': variants = optarg; break;
 		case 'l': label = optarg; break;
-		case 'v': verbose = 1; break;
 		case 'h':
 			help(argv[0]);
 			return 0;

@@ -24,17 +24,10 @@
 #define DATA_SLOT	10
 #define DATA_GPA	0x40000000UL
 #define DATA_PAGES	512
-#define PG		4096UL
 
 static void guest_code(void)
 {
-	uint64_t p, round;
-
-	for (round = 1;; round++) {
-		for (p = 0; p < DATA_PAGES; p++)
-			((volatile uint64_t *)(DATA_GPA + p * PG))[0] = round;
-		GUEST_SYNC(round);
-	}
+	fi_guest_write_rounds(DATA_GPA, DATA_PAGES, 0);
 }
 
 static struct kvm_vm *vm;

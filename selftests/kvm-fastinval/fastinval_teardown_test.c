@@ -35,13 +35,7 @@
 
 static void guest_code(void)
 {
-	uint64_t p, round;
-
-	for (round = 1;; round++) {
-		for (p = 0; p < DATA_PAGES; p++)
-			((volatile uint64_t *)(DATA_GPA + p * PG))[1] = round;
-		GUEST_SYNC(round);
-	}
+	fi_guest_write_rounds(DATA_GPA, DATA_PAGES, 1);
 }
 
 static struct kvm_vm *new_vm(struct kvm_vcpu **vcpu)

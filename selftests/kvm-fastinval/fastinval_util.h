@@ -26,6 +26,22 @@
 #include "processor.h"
 #include "kselftest.h"
 
+/*
+ * Guest code of the tests that only need a vCPU writing memory: round after
+ * round, write the round number into word @word of each of @pages pages from
+ * @gpa, then GUEST_SYNC(round).
+ */
+static inline void fi_guest_write_rounds(uint64_t gpa, uint64_t pages, int word)
+{
+	uint64_t p, round;
+
+	for (round = 1;; round++) {
+		for (p = 0; p < pages; p++)
+			((volatile uint64_t *)(gpa + p * 4096))[word] = round;
+		GUEST_SYNC(round);
+	}
+}
+
 #define FI_SYS		"/sys/module/kvm_fastinval"
 #define FI_PARAMS	FI_SYS "/parameters/"
 #define FI_TRACEFS	"/sys/kernel/tracing"
