@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# kvm-fastinval: a drop-in kvm.ko built from the distro kernel's own KVM
-# source. See README.md.
+# kvm-fastinval: a drop-in kvm.ko (module name kvm) built from the distro
+# kernel's own KVM source. See README.md.
 #
 #   make [KVER=<release>] [KDIR=<headers>] [KSRC=<tree or tarball>]
 #   make abi-check      exported symbols and CRCs equal the distro kvm.ko's
 #   make checkpatch     checkpatch.pl --strict on our kernel C and patches
 #   make demo           build, boot a Debian kernel in QEMU, show it working
 #   make test           everything, for every supported Debian kernel
+#   make fresh-test     build steps in a fresh Debian 12 root (FRESH_FULL=1: all)
 #   make selftests-upstream      upstream KVM selftests (curated set), stock
 #                                kvm.ko vs ours, TDP and shadow, in QEMU
 #   make selftests-upstream-all  the same with the whole x86 suite
@@ -47,9 +48,9 @@ all module modules: $(prepared) $(copies)
 
 # The source is re-extracted when the patches, the script or the distro
 # source tarball change.
-$(prepared): scripts/kvm-source.sh $(wildcard src/patches/*/*.patch) \
+$(prepared): scripts/kvm-source.sh dkms.conf $(wildcard src/patches/*/*.patch) \
 	     $(wildcard /usr/src/linux-source-*.tar.xz $(KSRC))
-	@scripts/kvm-source.sh prepare $(KVER) $(KDIR) $(BUILD)
+	@KVM_FASTINVAL_VERSION=$(DKMS_VERSION) scripts/kvm-source.sh prepare $(KVER) $(KDIR) $(BUILD)
 	@echo 'include $$(src)/../../../fastinval/Kbuild' >$(KVM_DIR)/Kbuild
 	@rm -f $(BUILD)/.prepared-*
 	@touch $@
@@ -73,7 +74,6 @@ dkms-source:
 dkms-install:
 	$(MAKE) dkms-source DEST=/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
 	dkms install $(DKMS_NAME)/$(DKMS_VERSION) -k $(KVER)
-	install -m 0644 packaging/modprobe.d/kvm-fastinval.conf /etc/modprobe.d/
 
 # The package sources are packaging/debian and packaging/rpm; both build
 # from a copy of the DKMS source tree, never from this checkout.
@@ -106,6 +106,10 @@ demo:
 
 test:
 	@scripts/test-all.sh
+
+.PHONY: fresh-test
+fresh-test:
+	@scripts/fresh-root-test.sh
 
 # KVER given on the command line: that kernel; else every supported one.
 st_kvers = $(if $(filter command line environment,$(origin KVER)),$(KVER),\

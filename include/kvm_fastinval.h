@@ -11,9 +11,6 @@
 
 struct kvm;
 
-int kvm_fastinval_init(void);
-void kvm_fastinval_exit(void);
-
 /*
  * Why all (or all obsolete) shadow pages of a VM are being zapped.  The
  * values are part of the trace format: append only.
@@ -40,7 +37,7 @@ enum kvm_fastinval_phase {
 enum kvm_fastinval_release {
 	KVM_FASTINVAL_REL_CONTENTION,	/* mmu_lock has waiters */
 	KVM_FASTINVAL_REL_RESCHED,	/* need_resched() */
-	KVM_FASTINVAL_REL_BUDGET,	/* hold longer than zap_hold_budget_us */
+	KVM_FASTINVAL_REL_BUDGET,	/* hold longer than fastinval_hold_budget_us */
 	KVM_FASTINVAL_REL_DONE,		/* phase or invalidation finished */
 	KVM_FASTINVAL_NR_RELEASES,
 };

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Benchmark of "invalidate all shadow pages": the stock kvm.ko against
-# kvm-fastinval (defaults, and zap_stock=Y) in one QEMU boot of a Debian
+# kvm-fastinval (defaults, and fastinval_mode=stock) in one QEMU boot of a Debian
 # kernel (selftests/bench/fastinval_bench, run by scripts/guest-selftests.sh
 # through selftests/bench/bench-guest.sh), then the table of ratios, the
 # kvm-fastinval-stat summary of a trace recorded in the guest, and a PNG.

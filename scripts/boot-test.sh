@@ -7,7 +7,7 @@
 #   boot-test.sh KVER
 #
 # Environment:
-#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko),
+#   MODULE=        our kvm.ko (default build/KVER/arch/x86/kvm/kvm.ko),
 #                  "none" in stock mode
 #   SELFTESTS=     test binaries: kvm_smoke, upstream/* (default build/selftests/KVER)
 #   BOOT_TIMEOUT=  seconds before a hung guest is killed (default 600)
@@ -22,7 +22,7 @@
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
 #                  the distro kvm loads (scripts/guest-init.sh)
 #   MODPROBE_ROOT= take lib/ and etc/modprobe.d/*.conf from this root (a
-#                  package install) instead of packaging/modprobe.d
+#                  package install)
 #   SWITCH=        kvm-fastinval-switch to put in /usr/sbin (default packaging/)
 #   BOOT_NAME=     log name: build/logs/KVER/boot-NAME.log (default: the mode)
 #
@@ -37,7 +37,7 @@ step() { echo "# boot-test: $*"; }
 [ $# -eq 1 ] || die "usage: $0 KVER"
 kver=$1
 image=${IMAGES_DIR:-$top/build/images}/$kver
-module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm-fastinval.ko}
+module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm.ko}
 selftests=${SELFTESTS:-$top/build/selftests/$kver}
 boot_timeout=${BOOT_TIMEOUT:-600}
 selftest_timeout=${SELFTEST_TIMEOUT:-180}
@@ -182,8 +182,8 @@ rm -rf "$d"
 mkdir -p "$d/usr/$moddir/updates/dkms" "$d/etc/modprobe.d" "$d/opt/selftests/upstream"
 case $module in
 none) ;;
-*.ko) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko" ;;
-*) cp "$module" "$d/usr/$moddir/updates/dkms/kvm-fastinval.ko.${module##*.ko.}" ;;
+*.ko) cp "$module" "$d/usr/$moddir/updates/dkms/kvm.ko" ;;
+*) cp "$module" "$d/usr/$moddir/updates/dkms/kvm.ko.${module##*.ko.}" ;;
 esac
 if [ -n "${MODPROBE_ROOT:-}" ]; then
 	mkdir -p "$d/usr/lib/modprobe.d"
@@ -193,8 +193,6 @@ if [ -n "${MODPROBE_ROOT:-}" ]; then
 	for f in "$MODPROBE_ROOT"/etc/modprobe.d/*.conf; do
 		[ ! -f "$f" ] || cp "$f" "$d/etc/modprobe.d/"
 	done
-else
-	cp "$top/packaging/modprobe.d/kvm-fastinval.conf" "$d/etc/modprobe.d/"
 fi
 # Absent once the package is removed.
 [ ! -f "$switch" ] || install -D -m 0755 "$switch" "$d/usr/sbin/kvm-fastinval-switch"
@@ -204,6 +202,7 @@ BT_CONF_OPTS="$conf_opts"
 BT_CMDLINE_OPTS="$cmdline_opts"
 BT_SELFTEST_TIMEOUT=$selftest_timeout
 BT_MODE=$mode
+BT_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 BT_ST_MODULES="${ST_MODULES:-stock ours}"
 BT_ST_MODES="${ST_MODES:-tdp shadow}"
 EOF
@@ -288,7 +287,7 @@ while IFS= read -r line; do
 done < <(cat "$tap" 2>/dev/null)
 guest_n=$n
 
-case $mode in switch) min=10 ;; stock) min=4 ;; *) min=15 ;; esac
+case $mode in switch) min=10 ;; stock) min=4 ;; *) min=25 ;; esac
 [ -n "$plan" ] && [ "$plan" -eq "$guest_n" ] && [ "$guest_n" -ge "$min" ]
 result $? "guest ran all checks (plan 1..${plan:-none}, got $guest_n results)"
 [ "$qrc" -eq 0 ]

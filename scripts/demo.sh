@@ -14,7 +14,7 @@ scripts/deps.sh ${1:+"$1"} >/dev/null
 kver=${1:-$(scripts/debian-kernels.sh list | sort -V | tail -n 1 | awk '{ print $2 }')}
 [ -n "$kver" ] || { echo "demo: apt offers no supported Debian kernel" >&2; exit 1; }
 
-echo "# demo: building kvm-fastinval.ko for $kver"
+echo "# demo: building kvm-fastinval's kvm.ko for $kver"
 make -s KVER="$kver" -j"$(nproc)" >build/demo-make.log 2>&1 ||
 	{ tail -n 30 build/demo-make.log >&2; exit 1; }
 make -s KVER="$kver" abi-check

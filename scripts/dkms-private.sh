@@ -40,6 +40,7 @@ echo "  DKMS    install -k $kver"
 dkms install "$name/$version" -k "$kver" "${dkms_args[@]}" >"$root/install-$kver.log" 2>&1 ||
 	{ cat "$root/install-$kver.log" >&2; exit 1; }
 
-ko=$(find "$root/install/$kver" -name "$name.ko*" | head -n 1)
-[ -n "$ko" ] || { echo "dkms-private: dkms install left no $name.ko under $root/install/$kver" >&2; exit 1; }
+# The module kvm-fastinval builds is kvm.ko.
+ko=$(find "$root/install/$kver" -name "kvm.ko*" | head -n 1)
+[ -n "$ko" ] || { echo "dkms-private: dkms install left no kvm.ko under $root/install/$kver" >&2; exit 1; }
 echo "$ko"

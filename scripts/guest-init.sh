@@ -9,6 +9,7 @@
 #   BT_CONF_OPTS     "p=v ..." put in /etc/modprobe.d as "options kvm ..."
 #   BT_CMDLINE_OPTS  "p=v ..." the host put on the kernel command line as kvm.p=v
 #   BT_SELFTEST_TIMEOUT  seconds per test binary
+#   BT_VERSION       the kvm-fastinval version the module must report
 #   BT_MODE          "demo": show kvm-fastinval at work instead of checking;
 #                    "selftests": run scripts/guest-selftests.sh instead
 #                    "switch", "stock": the package tests' checks (below)
@@ -32,7 +33,7 @@ poweroff() {
 }
 trap poweroff EXIT
 
-BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180 BT_MODE=test
+BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180 BT_MODE=test BT_VERSION=
 # shellcheck disable=SC1091
 . /etc/boot-test.env
 
@@ -71,14 +72,17 @@ param() { cat "/sys/module/$1/parameters/$2" 2>/dev/null; }
 dmesg_lines() { dmesg | wc -l; }
 dmesg_since() { dmesg | tail -n +"$(($1 + 1))"; }
 
-# Every "p=v" in $2 reads back as v from /sys/module/kvm_fastinval.
+# Only kvm-fastinval's kvm has this parameter.
+ours_loaded() { loaded kvm && [ -e /sys/module/kvm/parameters/fastinval_mode ]; }
+
+# Every "p=v" in $2 reads back as v from /sys/module/kvm.
 params_are() {
 	local kv p v got ok=0
 	for kv in $2; do
 		p=${kv%%=*} v=${kv#*=}
-		got=$(param kvm_fastinval "$p")
+		got=$(param kvm "$p")
 		if [ "$got" != "$v" ]; then
-			echo "# $1: kvm_fastinval.$p is '$got', want '$v'"
+			echo "# $1: kvm.$p is '$got', want '$v'"
 			ok=1
 		fi
 	done
@@ -105,9 +109,8 @@ run_test() {
 	esac
 }
 
-no_kvm_fastinval_left() {
-	! loaded kvm_fastinval && ! loaded kvm && ! loaded kvm_amd &&
-		! loaded kvm_intel && [ ! -e /sys/module/kvm ]
+no_kvm_left() {
+	! loaded kvm && ! loaded kvm_amd && ! loaded kvm_intel && [ ! -e /sys/module/kvm ]
 }
 
 # The module index, made by the real depmod as on a DKMS install.
@@ -130,10 +133,10 @@ if [ "$BT_MODE" = demo ]; then
 	show uname -r
 	show modprobe kvm_amd
 	show "lsmod | grep -E '^(kvm|irqbypass|ccp)'"
-	show "modinfo kvm_fastinval | grep -E '^(filename|description|depends|vermagic):'"
-	show ls -l /sys/module/kvm
+	show "modinfo kvm | grep -E '^(filename|kvm_fastinval|version|depends|vermagic):'"
+	show cat /sys/module/kvm/version
 	show "grep -H . /sys/module/kvm/parameters/{halt_poll_ns,tdp_mmu,enable_pmu}"
-	show "grep -H . /sys/module/kvm_fastinval/parameters/zap_*"
+	show "grep -H . /sys/module/kvm/parameters/fastinval_*"
 	show "$ST/kvm_smoke"
 	show "modprobe -r kvm_amd && modprobe kvm_amd npt=0 && cat /sys/module/kvm_amd/parameters/npt"
 	show "$ST/kvm_smoke | tail -n 3"
@@ -143,8 +146,8 @@ if [ "$BT_MODE" = demo ]; then
 	# The trace goes to the host too, for kvm-fastinval-stat (demo.sh).
 	{ echo "@@@ trace.dat"; base64 -w 76 /tmp/trace.dat; echo "@@@ end"; } >&3
 	show "dmesg | grep -iE 'kvm|svm' | tail -n 5"
-	show modprobe -r kvm_amd kvm_fastinval
-	show "ls /sys/module/kvm 2>&1; grep kvm /proc/modules || echo 'no kvm module loaded'"
+	show modprobe -r kvm_amd kvm
+	show "grep kvm /proc/modules || echo 'no kvm module loaded'"
 	[ $rc -ne 0 ] || echo "# demo: done" >&3
 	exit 0
 fi
@@ -263,55 +266,46 @@ fi
 dep=$(grep '^kernel/arch/x86/kvm/kvm-amd\.ko[^:]*:' "/lib/modules/$KVER/modules.dep")
 echo "# modules.dep: $dep"
 case " ${dep#*:} " in
-*" updates/dkms/kvm-fastinval.ko"*" kernel/arch/x86/kvm/kvm.ko"*|\
-*" kernel/arch/x86/kvm/kvm.ko"*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko (stock kvm.ko listed too)" ;;
-*" updates/dkms/kvm-fastinval.ko"*) tap 0 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko" ;;
-*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm-fastinval.ko" ;;
+*" kernel/arch/x86/kvm/kvm.ko"*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm.ko (the distro's kvm.ko listed)" ;;
+*" updates/dkms/kvm.ko"*) tap 0 "modules.dep: kvm_amd depends on updates/dkms/kvm.ko" ;;
+*) tap 1 "modules.dep: kvm_amd depends on updates/dkms/kvm.ko" ;;
 esac
+
+# -- what it is ----------------------------------------------------------------
+info=$(modinfo kvm 2>&1)
+echo "$info" | grep -E '^(filename|version|kvm_fastinval):|^parm: *fastinval_' | diag
+file=$(echo "$info" | sed -n 's/^filename: *//p')
+version=$(echo "$info" | sed -n 's/^version: *//p')
+case $file in
+*/updates/dkms/kvm.ko*) [ "$version" = "$BT_VERSION" ] &&
+	echo "$info" | grep -q "^kvm_fastinval: *kvm-fastinval $BT_VERSION built from .*patch queue" ;;
+*) false ;;
+esac
+tap $? "modinfo kvm: updates/dkms/kvm.ko, version $BT_VERSION, says what it was built from"
+types=$(echo "$info" | sed -n 's/^parm: *\(fastinval_[a-z_]*\):.*(\([a-z]*\))$/\1=\2/p' | sort | tr '\n' ' ')
+[ "$types" = "fastinval_batch_pages=uint fastinval_hold_budget_us=uint fastinval_mode=string " ]
+tap $? "modinfo kvm: each fastinval_ parameter with its type ($types)"
 
 # -- load through kvm_amd ----------------------------------------------------
 run modprobe kvm_amd npt=1
 rc=$?
 run cat /proc/modules
-loaded kvm_amd && loaded kvm_fastinval && ! loaded kvm
-tap $((rc | $?)) "modprobe kvm_amd loads kvm_fastinval and not kvm"
+ours_loaded && loaded kvm_amd && [ "$(cat /sys/module/kvm/version 2>/dev/null)" = "$BT_VERSION" ]
+tap $((rc | $?)) "modprobe kvm_amd loads kvm-fastinval's kvm (/sys/module/kvm/version $BT_VERSION)"
 
-users=$(lsmod | awk '$1 == "kvm_fastinval" { print $4 }')
-echo "# lsmod: kvm_fastinval used by '$users'"
+users=$(lsmod | awk '$1 == "kvm" { print $4 }')
+echo "# lsmod: kvm used by '$users'"
 case ",$users," in *,kvm_amd,*) ok=0 ;; *) ok=1 ;; esac
-tap $ok "lsmod: kvm_fastinval used by kvm_amd"
+tap $ok "lsmod: kvm used by kvm_amd"
 
-target=$(readlink -f /sys/module/kvm)
-[ "$target" = /sys/module/kvm_fastinval ]
-tap $? "/sys/module/kvm resolves to /sys/module/kvm_fastinval (got '$target')"
-
-# Every kvm_fastinval parameter readable through /sys/module/kvm.
-ok=0 count=0
-want=$(ls /sys/module/kvm_fastinval/parameters 2>/dev/null)
-have=$(ls /sys/module/kvm/parameters 2>/dev/null)
-[ -n "$want" ] && [ "$want" = "$have" ] || { echo "# parameter lists differ: '$want' vs '$have'"; ok=1; }
-for p in halt_poll_ns force_emulation_prefix $want; do
-	if ! v=$(cat "/sys/module/kvm/parameters/$p" 2>&1); then
-		echo "# kvm.$p: $v"; ok=1
-	fi
-	count=$((count + 1))
-done
-tap $ok "/sys/module/kvm/parameters/* exist and are readable ($((count - 2)) params)"
-
-# A write through the alias is live in the real module.
-old=$(param kvm_fastinval halt_poll_ns)
-new=$((old + 1234))
-echo "$new" >/sys/module/kvm/parameters/halt_poll_ns
-got=$(param kvm_fastinval halt_poll_ns)
-echo "$old" >/sys/module/kvm/parameters/halt_poll_ns
-back=$(param kvm_fastinval halt_poll_ns)
-[ -n "$old" ] && [ "$got" = "$new" ] && [ "$back" = "$old" ]
-tap $? "halt_poll_ns written via /sys/module/kvm reaches kvm_fastinval ($old -> $got -> $back)"
+got=$(for p in mode batch_pages hold_budget_us; do param kvm "fastinval_$p"; done | tr '\n' ' ')
+[ "$got" = "bounded 10 5000 " ]
+tap $? "fastinval_mode, _batch_pages, _hold_budget_us in /sys/module/kvm/parameters: defaults ($got)"
 
 params_are "options kvm" "$BT_CONF_OPTS"
-tap $? "'options kvm $BT_CONF_OPTS' in modprobe.d reaches kvm_fastinval (loaded as dependency)"
+tap $? "'options kvm $BT_CONF_OPTS' in modprobe.d reaches kvm (loaded as dependency)"
 params_are "kvm.<p>= cmdline" "$BT_CMDLINE_OPTS"
-tap $? "kvm.<p>= on kernel cmdline ($BT_CMDLINE_OPTS) reaches kvm_fastinval (loaded as dependency)"
+tap $? "kvm.<p>= on kernel cmdline ($BT_CMDLINE_OPTS) reaches kvm (loaded as dependency)"
 
 # -- run guests --------------------------------------------------------------
 npt=$(param kvm_amd npt)
@@ -337,39 +331,56 @@ tap $? "modprobe -r kvm_amd; modprobe kvm_amd npt=0: npt is '$npt'"
 run_test "kvm_smoke with kvm_amd npt=0" "$BT_SELFTEST_TIMEOUT" "$ST/kvm_smoke"
 
 # -- unload ------------------------------------------------------------------
-run modprobe -r kvm_amd kvm_fastinval
+run modprobe -r kvm_amd kvm
 rc=$?
 run cat /proc/modules
-no_kvm_fastinval_left
-tap $((rc | $?)) "modprobe -r kvm_amd kvm_fastinval unloads both, /sys/module/kvm is gone"
+no_kvm_left
+tap $((rc | $?)) "modprobe -r kvm_amd kvm unloads both, /sys/module/kvm is gone"
 
-# -- "modprobe kvm" ------------------------------------------------------------
+# -- "modprobe kvm" and its options ------------------------------------------
 run modprobe kvm
 rc=$?
-loaded kvm_fastinval && ! loaded kvm
-tap $((rc | $?)) "modprobe kvm (nothing loaded) loads kvm_fastinval and not kvm"
+ours_loaded
+tap $((rc | $?)) "modprobe kvm (nothing loaded) loads kvm-fastinval's kvm"
 params_are "options kvm" "$BT_CONF_OPTS" &&
 	params_are "kvm.<p>= cmdline" "$BT_CMDLINE_OPTS"
-tap $? "modprobe.d and cmdline kvm options reach kvm_fastinval (modprobe kvm)"
+tap $? "modprobe.d and cmdline kvm options reach kvm (modprobe kvm)"
 
-# The stock kvm.ko can never load beside it (irqbypass first, so a failure
-# is the clash and not a missing dependency).
-stock=$(ls "/lib/modules/$KVER"/kernel/arch/x86/kvm/kvm.ko* 2>/dev/null | head -n 1)
-run modprobe irqbypass
+# A bare mode name is "bounded", as a bare boolean would be "on".
+run modprobe -r kvm && run modprobe kvm fastinval_mode
+rc=$?
+[ "$(param kvm fastinval_mode)" = bounded ]
+tap $((rc | $?)) "modprobe kvm fastinval_mode (no value) loads, mode bounded"
+run modprobe -r kvm && run modprobe kvm fastinval_mode=stock fastinval_hold_budget_us=777
+rc=$?
+[ "$(param kvm fastinval_mode) $(param kvm fastinval_hold_budget_us)" = "stock 777" ]
+tap $((rc | $?)) "modprobe kvm fastinval_mode=stock fastinval_hold_budget_us=777: both set"
+# A bad value refuses the load, as for any of kvm's parameters, and says why.
+run modprobe -r kvm
 mark=$(dmesg_lines)
+run modprobe kvm fastinval_mode=fast
+rc=$?
+log=$(dmesg_since "$mark")
+echo "$log" | diag
+[ "$rc" -ne 0 ] && ! loaded kvm &&
+	echo "$log" | grep -q "fastinval_mode: invalid value 'fast', must be bounded or stock"
+tap $? "modprobe kvm fastinval_mode=fast is refused with a log line naming the value"
+run modprobe kvm
+ours_loaded
+tap $? "modprobe kvm after the refusal loads it"
+
+# The distro's kvm.ko can never load beside it: same name.
+stock=$(ls "/lib/modules/$KVER"/kernel/arch/x86/kvm/kvm.ko* 2>/dev/null | head -n 1)
 if [ -z "$stock" ]; then
-	tap 1 "insmod stock kvm.ko fails beside kvm_fastinval # missing stock kvm.ko"
+	tap 1 "insmod the distro's kvm.ko fails beside ours # missing stock kvm.ko"
 else
-	run insmod "$stock"
+	mark=$(dmesg_lines)
+	err=$(insmod "$stock" 2>&1)
 	rc=$?
-	log=$(dmesg_since "$mark")
-	echo "$log" | diag
-	ok=0
-	[ "$rc" -ne 0 ] || { echo "# insmod succeeded"; ok=1; }
-	! loaded kvm || { echo "# kvm is in /proc/modules"; ok=1; }
-	! echo "$log" | grep -q "Unknown symbol" || ok=1
-	tap $ok "insmod ${stock#/lib/modules/"$KVER"/} fails beside kvm_fastinval, no kvm in /proc/modules"
-	loaded kvm && run rmmod kvm
+	echo "# insmod ${stock#/lib/modules/"$KVER"/}: $err (exit $rc)"
+	dmesg_since "$mark" | diag
+	[ "$rc" -ne 0 ] && echo "$err" | grep -q "File exists" && ours_loaded
+	tap $? "insmod ${stock#/lib/modules/"$KVER"/} fails beside ours (File exists), ours stays"
 fi
 
 # -- kvm_intel binds, fails only for lack of VMX -------------------------------
@@ -381,14 +392,14 @@ echo "$log" | diag
 [ "$rc" -ne 0 ] && ! loaded kvm_intel
 tap $? "modprobe kvm_intel fails (TCG has no VMX)"
 ! echo "$log" | grep -Eq "Unknown symbol|disagrees about version|Invalid module format|Unknown rela"
-tap $? "kvm_intel binds to kvm_fastinval: no Unknown symbol / version disagreement"
+tap $? "kvm_intel binds to kvm-fastinval's kvm: no Unknown symbol / version disagreement"
 echo "$log" | grep -Eq "kvm_intel: VMX not supported by CPU|no hardware support for 'kvm_intel'"
 tap $? "kvm_intel fails with the no-VMX message"
 
-run modprobe -r kvm_fastinval
+run modprobe -r kvm
 rc=$?
-no_kvm_fastinval_left
-tap $((rc | $?)) "modprobe -r kvm_fastinval unloads it, /sys/module/kvm is gone"
+no_kvm_left
+tap $((rc | $?)) "modprobe -r kvm unloads it, /sys/module/kvm is gone"
 
 # -- whole boot kernel log -------------------------------------------------------
 bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|Call Trace|Unknown symbol|disagrees about version|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN|KASAN|refcount_t:")

@@ -35,11 +35,13 @@ splats="WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic|poss
 
 out() { echo "$*" >&3; }
 loaded() { grep -q "^$1 " /proc/modules; }
+# Which kvm is loaded: only kvm-fastinval's has this parameter.
+ours_loaded() { [ -e /sys/module/kvm/parameters/fastinval_mode ]; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 unload() {
 	local m
-	for m in kvm_amd kvm_intel kvm_fastinval kvm; do
+	for m in kvm_amd kvm_intel kvm; do
 		! loaded "$m" || rmmod "$m" || echo "# rmmod $m failed"
 	done
 }
@@ -51,14 +53,13 @@ use() {
 	unload
 	mkdir -p "$ASIDE"
 	if [ "$1" = stock ]; then
-		for f in "$MODDIR"/updates/dkms/kvm-fastinval.ko* /etc/modprobe.d/kvm-fastinval.conf; do
+		for f in "$MODDIR"/updates/dkms/kvm.ko*; do
 			[ ! -e "$f" ] || { cp -a "$f" "$ASIDE/" && rm "$f"; }
 		done
 	else
-		for f in "$ASIDE"/kvm-fastinval.ko*; do
+		for f in "$ASIDE"/kvm.ko*; do
 			[ ! -e "$f" ] || { cp -a "$f" "$MODDIR/updates/dkms/" && rm "$f"; }
 		done
-		[ ! -e "$ASIDE/kvm-fastinval.conf" ] || { cp -a "$ASIDE/kvm-fastinval.conf" /etc/modprobe.d/ && rm "$ASIDE/kvm-fastinval.conf"; }
 	fi
 	depmod -a "$KVER"
 }
@@ -79,9 +80,9 @@ setup() {
 	got=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
 	[ "$got" = "$want" ] || { echo "kvm_amd npt is '$got', want '$want'"; return 1; }
 	if [ "$1" = stock ]; then
-		loaded kvm && ! loaded kvm_fastinval || { echo "stock kvm.ko is not the one loaded"; return 1; }
+		loaded kvm && ! ours_loaded || { echo "stock kvm.ko is not the one loaded"; return 1; }
 	else
-		loaded kvm_fastinval && ! loaded kvm || { echo "kvm_fastinval is not the one loaded"; return 1; }
+		loaded kvm && ours_loaded || { echo "kvm-fastinval's kvm is not the one loaded"; return 1; }
 	fi
 	[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
 }
@@ -124,7 +125,7 @@ for module in $BT_ST_MODULES; do
 			out "CONFIG $module $mode fail ${why//$'\n'/ }"
 			continue
 		fi
-		out "CONFIG $module $mode ok $(grep -E '^(kvm|kvm_fastinval|kvm_amd) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+		out "CONFIG $module $mode ok $(grep -E '^(kvm|kvm_amd) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')$(! ours_loaded || echo "(kvm-fastinval $(cat /sys/module/kvm/version))")"
 		while read -r path t args; do
 			case $path in '' | '#'*) continue ;; esac
 			# shellcheck disable=SC2086 # ARGS are words

@@ -14,7 +14,7 @@
 # with the same library; on the stock kvm.ko they skip (shown as n/a), on
 # kvm-fastinval they must pass.
 # Environment:
-#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm-fastinval.ko,
+#   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm.ko,
 #                  built if missing)
 #   TESTS=         test names instead of the set (arguments from the lists;
 #                  our fastinval_* tests included only if named)
@@ -47,7 +47,7 @@ fi
 kver=$1
 list=$top/selftests/upstream.list
 ours_list=$top/selftests/kvm-fastinval/ci.list
-module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm-fastinval.ko}
+module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm.ko}
 default_timeout=${TEST_TIMEOUT:-180}
 modules=${ST_MODULES:-stock ours}
 modes=${ST_MODES:-tdp shadow}
@@ -71,7 +71,7 @@ elif [ ! -f "${IMAGES_DIR:-$top/build/images}/$kver/boot/vmlinuz-$kver" ]; then
 fi
 if [ -z "${MODULE:-}" ] && [ -z "${REPORT_ONLY:-}" ]; then
 	make -C "$top" KVER="$kver" -j"$(nproc)" >"$logdir/make.log" 2>&1 ||
-		die "building kvm-fastinval.ko failed (log: $logdir/make.log)"
+		die "building kvm-fastinval's kvm.ko failed (log: $logdir/make.log)"
 fi
 [ -f "$module" ] || [ -n "${REPORT_ONLY:-}" ] || die "no module $module"
 

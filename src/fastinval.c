@@ -16,6 +16,8 @@
 #include <linux/sched/clock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 #include <linux/xarray.h>
 
@@ -25,13 +27,14 @@
 #include "kvm_fastinval_trace.h"
 
 /*
- * Module parameters, read once per invalidation.
+ * Module parameters, read once per invalidation.  They live in kvm's own
+ * parameter namespace, hence the fastinval_ prefix.
  *
- * zap_stock=Y reproduces the distro's KVM exactly: BATCH_ZAP_PAGES (10)
+ * fastinval_mode=stock reproduces the distro's KVM: BATCH_ZAP_PAGES (10)
  * pages before cond_resched_rwlock_write(), which yields only on
  * need_resched() or rwlock_needbreak() (0 on non-preemptible kernels), and
- * all zapped pages freed in the same hold.  zap_batch_pages and
- * zap_hold_budget_us are then ignored.
+ * all zapped pages freed in the same hold.  fastinval_batch_pages and
+ * fastinval_hold_budget_us are then ignored.
  */
 #define FASTINVAL_STOCK_BATCH	10	/* the distro's BATCH_ZAP_PAGES */
 #define FASTINVAL_BATCH_MAX	65536
@@ -45,20 +48,34 @@
  */
 #define FASTINVAL_SHARE		8
 
-static bool zap_stock;
-static unsigned int zap_batch_pages = FASTINVAL_STOCK_BATCH;
-static unsigned int zap_hold_budget_us = 5000;
+enum fastinval_mode {
+	FASTINVAL_MODE_BOUNDED,
+	FASTINVAL_MODE_STOCK,
+};
+
+static const char * const mode_names[] = {
+	[FASTINVAL_MODE_BOUNDED] = "bounded",
+	[FASTINVAL_MODE_STOCK] = "stock",
+};
+
+static int fastinval_mode = FASTINVAL_MODE_BOUNDED;
+static unsigned int fastinval_batch_pages = FASTINVAL_STOCK_BATCH;
+static unsigned int fastinval_hold_budget_us = 5000;
+
+/* Values written through sysfs end in a newline: not part of the value. */
+static int value_len(const char *val)
+{
+	return strcspn(val, "\n");
+}
 
 static int fastinval_set_uint(const char *val, const struct kernel_param *kp,
 			      unsigned int min, unsigned int max)
 {
 	unsigned int n;
-	int r;
 
-	r = kstrtouint(val, 0, &n);
-	if (r || n < min || n > max) {
-		pr_warn("%s: invalid value '%s', must be %u..%u; keeping %u\n",
-			kp->name, strim((char *)val), min, max,
+	if (!val || kstrtouint(val, 0, &n) || n < min || n > max) {
+		pr_warn("%s: invalid value '%.*s', must be %u..%u; keeping %u\n",
+			kp->name, val ? value_len(val) : 0, val ?: "", min, max,
 			*(unsigned int *)kp->arg);
 		return -EINVAL;
 	}
@@ -76,18 +93,25 @@ static int fastinval_set_budget(const char *val, const struct kernel_param *kp)
 	return fastinval_set_uint(val, kp, 1, FASTINVAL_BUDGET_MAX);
 }
 
-static int fastinval_set_stock(const char *val, const struct kernel_param *kp)
+static int fastinval_set_mode(const char *val, const struct kernel_param *kp)
 {
-	bool b;
+	int mode;
 
-	if (kstrtobool(val, &b)) {
-		pr_warn("%s: invalid value '%s', must be a boolean; keeping %c\n",
-			kp->name, strim((char *)val),
-			*(bool *)kp->arg ? 'Y' : 'N');
+	/* A bare "fastinval_mode", as for a boolean: turn kvm-fastinval on. */
+	mode = val ? sysfs_match_string(mode_names, val) : FASTINVAL_MODE_BOUNDED;
+	if (mode < 0) {
+		pr_warn("%s: invalid value '%.*s', must be bounded or stock; keeping %s\n",
+			kp->name, value_len(val), val,
+			mode_names[READ_ONCE(*(int *)kp->arg)]);
 		return -EINVAL;
 	}
-	WRITE_ONCE(*(bool *)kp->arg, b);
+	WRITE_ONCE(*(int *)kp->arg, mode);
 	return 0;
+}
+
+static int fastinval_get_mode(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", mode_names[READ_ONCE(*(int *)kp->arg)]);
 }
 
 static const struct kernel_param_ops fastinval_batch_ops = {
@@ -100,21 +124,32 @@ static const struct kernel_param_ops fastinval_budget_ops = {
 	.get = param_get_uint,
 };
 
-static const struct kernel_param_ops fastinval_stock_ops = {
-	.set = fastinval_set_stock,
-	.get = param_get_bool,
+static const struct kernel_param_ops fastinval_mode_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = fastinval_set_mode,
+	.get = fastinval_get_mode,
 };
 
-module_param_cb(zap_batch_pages, &fastinval_batch_ops, &zap_batch_pages, 0644);
-MODULE_PARM_DESC(zap_batch_pages,
-		 "Shadow pages zapped or freed per mmu_lock hold before it may be released (1..65536, default 10)");
-module_param_cb(zap_hold_budget_us, &fastinval_budget_ops,
-		&zap_hold_budget_us, 0644);
-MODULE_PARM_DESC(zap_hold_budget_us,
-		 "Longest mmu_lock hold of a zap before it is released, in us (1..1000000, default 5000)");
-module_param_cb(zap_stock, &fastinval_stock_ops, &zap_stock, 0644);
-MODULE_PARM_DESC(zap_stock,
-		 "Y: the distro KVM's own zap and lock behaviour, for A/B comparison (default N)");
+module_param_cb(fastinval_mode, &fastinval_mode_ops, &fastinval_mode, 0644);
+__MODULE_PARM_TYPE(fastinval_mode, "string");
+MODULE_PARM_DESC(fastinval_mode,
+		 "kvm-fastinval: bounded (default): mmu_lock holds of invalidations bounded; stock: the distro KVM's own zap and lock behaviour, for A/B comparison");
+module_param_cb(fastinval_batch_pages, &fastinval_batch_ops,
+		&fastinval_batch_pages, 0644);
+__MODULE_PARM_TYPE(fastinval_batch_pages, "uint");
+MODULE_PARM_DESC(fastinval_batch_pages,
+		 "kvm-fastinval: shadow pages zapped or freed per mmu_lock hold before it may be released (1..65536, default 10)");
+module_param_cb(fastinval_hold_budget_us, &fastinval_budget_ops,
+		&fastinval_hold_budget_us, 0644);
+__MODULE_PARM_TYPE(fastinval_hold_budget_us, "uint");
+MODULE_PARM_DESC(fastinval_hold_budget_us,
+		 "kvm-fastinval: longest mmu_lock hold of a zap before it is released, in us (1..1000000, default 5000)");
+
+/* Written at build time by scripts/kvm-source.sh. */
+#include "kvm_fastinval_build.h"
+MODULE_VERSION(KVM_FASTINVAL_VERSION);
+MODULE_INFO(kvm_fastinval, "kvm-fastinval " KVM_FASTINVAL_VERSION
+	    " built from " KVM_FASTINVAL_SOURCE);
 
 /* Per-VM state, keyed by struct kvm *. */
 struct kvm_fastinval_vm {
@@ -313,9 +348,9 @@ void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
 	z->vm = vm;
 	z->reason = reason;
 	z->id = atomic64_inc_return(&fastinval_ids);
-	z->stock = READ_ONCE(zap_stock);
-	z->batch_pages = READ_ONCE(zap_batch_pages);
-	z->budget_ns = (u64)READ_ONCE(zap_hold_budget_us) * NSEC_PER_USEC;
+	z->stock = READ_ONCE(fastinval_mode) == FASTINVAL_MODE_STOCK;
+	z->batch_pages = READ_ONCE(fastinval_batch_pages);
+	z->budget_ns = (u64)READ_ONCE(fastinval_hold_budget_us) * NSEC_PER_USEC;
 	z->t_start = ktime_get_ns();
 	z->pending = KVM_FASTINVAL_REL_DONE;
 	fastinval_start_hold(z);

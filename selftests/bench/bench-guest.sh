@@ -12,12 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/fastinval_bench" "$@"
 rc=$?
 npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
-if [ "${BENCH_TRACE:-1}" != 0 ] && [ -d /sys/module/kvm_fastinval ] && [ "$npt" = N ] &&
+if [ "${BENCH_TRACE:-1}" != 0 ] && [ -e /sys/module/kvm/parameters/fastinval_mode ] && [ "$npt" = N ] &&
    command -v trace-cmd >/dev/null; then
 	# start/stop/extract rather than record: record stops its readers when
 	# the command ends and may leave each CPU's last, partly filled buffer
 	# page unread (seen on 6.1 under load: all 58 events of a short run).
-	echo "# trace-cmd start -e kvm_fastinval, extract: a short run (256 page tables, default and zap_stock=Y)"
+	echo "# trace-cmd start -e kvm_fastinval, extract: a short run (256 page tables, default and fastinval_mode=stock)"
 	trace-cmd start -e kvm_fastinval -b 4096 >/dev/null 2>&1 || echo "# trace-cmd start failed"
 	"$here/fastinval_bench" -s 256 -r 1 -w 50 -f 50 -V default,stock >/tmp/traced.out 2>&1
 	trace-cmd stop >/dev/null 2>&1

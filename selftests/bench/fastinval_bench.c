@@ -2,7 +2,7 @@
 /*
  * fastinval_bench: how long a vCPU stalls while KVM invalidates all of a VM's
  * shadow pages (memslot delete / move), on whatever kvm.ko is loaded: the
- * distro's or kvm-fastinval (with its defaults, or zap_stock=Y).
+ * distro's or kvm-fastinval (with its defaults, or fastinval_mode=stock).
  *
  * Built on the distro kernel's own KVM selftest library
  * (scripts/build-upstream-selftests.sh, selftests/bench/Makefile).
@@ -61,6 +61,8 @@
 #define DUMMY_SIZE	(2ULL << 20)
 #define NBUCKETS	192			/* log2 buckets of TSC cycles, 4 per octave */
 #define MAX_DATA	4096
+/* Only kvm-fastinval's kvm has it. */
+#define MODE_PARAM	"/sys/module/kvm/parameters/fastinval_mode"
 
 /* Shared with the guest (guest memory, found through addr_gva2hva()). */
 struct shared {
@@ -610,8 +612,8 @@ static void help(const char *name)
 	       "  -D DATA     data pages the N addresses map, round robin (default 512)\n"
 	       "  -w MS       settle time after the ioctl, in the window (default 100)\n"
 	       "  -f MS       idle (floor) window (default 500)\n"
-	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (zap_stock=Y) or both,\n"
-	       "              comma-separated; default 'auto' = default,stock when\n"
+	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (fastinval_mode=stock)\n"
+	       "              or both, comma-separated; default 'auto' = default,stock when\n"
 	       "              kvm-fastinval is loaded, else the stock kvm.ko alone\n"
 	       "  -l LABEL    label of the RESULT lines (default: the variant)\n"
 	       "  -T          no tracing, even where kvm-fastinval's events exist\n"
@@ -664,7 +666,7 @@ int main(int argc, char *argv[])
 	if (!npt[0])
 		read_str("/sys/module/kvm_intel/parameters/ept", npt, sizeof(npt));
 	mmu = npt[0] == 'N' || npt[0] == '0' ? "shadow" : "tdp";
-	fastinval = !access("/sys/module/kvm_fastinval/parameters/zap_stock", F_OK);
+	fastinval = !access(MODE_PARAM, F_OK);
 	if (!strcmp(variants, "auto"))
 		variants = fastinval ? "default,stock" : "stock-kvm";
 	trace_setup();
@@ -673,7 +675,7 @@ int main(int argc, char *argv[])
 
 		uname(&u);
 		printf("# fastinval_bench: kernel %s, %s MMU, module %s, tracing %s, sizes",
-		       u.release, mmu, fastinval ? "kvm_fastinval" : "kvm (stock)",
+		       u.release, mmu, fastinval ? "kvm (kvm-fastinval)" : "kvm (stock)",
 		       tracedir[0] ? "on" : "off");
 		for (i = 0; i < nsizes; i++)
 			printf(" %" PRIu64, sizes[i]);
@@ -685,23 +687,23 @@ int main(int argc, char *argv[])
 		const char *zs = NULL;
 
 		if (!strcmp(tok, "default"))
-			zs = "N";
+			zs = "bounded";
 		else if (!strcmp(tok, "stock") && fastinval)
-			zs = "Y";
+			zs = "stock";
 		else if (strcmp(tok, "stock-kvm")) {
 			fprintf(stderr, "unknown variant '%s' (or kvm-fastinval not loaded)\n", tok);
 			return 1;
 		}
-		if (zs && write_str("/sys/module/kvm_fastinval/parameters/zap_stock", zs)) {
-			fprintf(stderr, "cannot set zap_stock=%s\n", zs);
+		if (zs && write_str(MODE_PARAM, zs)) {
+			fprintf(stderr, "cannot set fastinval_mode=%s\n", zs);
 			return 1;
 		}
 		for (i = 0; i < nsizes; i++)
-			run_size(!strcmp(tok, "default") ? "ours" : !strcmp(tok, "stock") ? "ours-zap_stock" : "stock",
+			run_size(!strcmp(tok, "default") ? "ours" : !strcmp(tok, "stock") ? "ours-stock-mode" : "stock",
 				 mmu, sizes[i]);
 	}
 	if (fastinval)
-		write_str("/sys/module/kvm_fastinval/parameters/zap_stock", "N");
+		write_str(MODE_PARAM, "bounded");
 	if (tracedir[0]) {
 		char p[320];
 

@@ -3,7 +3,7 @@
  * fastinval_events_test: the kvm_fastinval trace events and the per-VM
  * debugfs counters agree with each other and with what the test did.
  *
- * With zap_batch_pages=1 and a small zap_hold_budget_us, a guest touches
+ * With fastinval_batch_pages=1 and a small fastinval_hold_budget_us, a guest touches
  * a slot that is deleted (and re-added) N times and reads a slot that is
  * moved M times, alternately; after each move it checks the moved slot's
  * data at its new GPA.  Then the trace (/sys/kernel/tracing/trace) and
@@ -22,7 +22,7 @@
  *     runs while another vCPU has the TCG thread, so a hold's wall time
  *     includes foreign time slices.  -m MS sets one margin for both (e.g.
  *     -m 1 on hardware);
- *   - zap_stock=Y (the distro's own behaviour) gives stock=1 events that
+ *   - fastinval_mode=stock (the distro's own behaviour) gives stock=1 events that
  *     add up the same way.
  *
  *   fastinval_events_test [-n DELETES] [-M MOVES] [-b BUDGET_US] [-m MARGIN_MS]
@@ -89,9 +89,9 @@ static char saved_batch[32], saved_budget[32], saved_stock[8];
 
 static void restore_params(void)
 {
-	fi_param_set("zap_batch_pages", saved_batch);
-	fi_param_set("zap_hold_budget_us", saved_budget);
-	fi_param_set("zap_stock", saved_stock);
+	fi_param_set("fastinval_batch_pages", saved_batch);
+	fi_param_set("fastinval_hold_budget_us", saved_budget);
+	fi_param_set("fastinval_mode", saved_stock);
 	fi_trace_stop();
 }
 
@@ -129,15 +129,15 @@ int main(int argc, char *argv[])
 	fi_require_module();
 	ksft_set_plan(11);
 	kmsg = fi_kmsg_mark();
-	fi_param_get("zap_batch_pages", saved_batch, sizeof(saved_batch));
-	fi_param_get("zap_hold_budget_us", saved_budget, sizeof(saved_budget));
-	fi_param_get("zap_stock", saved_stock, sizeof(saved_stock));
+	fi_param_get("fastinval_batch_pages", saved_batch, sizeof(saved_batch));
+	fi_param_get("fastinval_hold_budget_us", saved_budget, sizeof(saved_budget));
+	fi_param_get("fastinval_mode", saved_stock, sizeof(saved_stock));
 	atexit(restore_params);
 	snprintf(budget, sizeof(budget), "%d", budget_us);
-	fi_param_must_set("zap_batch_pages", "1");
-	fi_param_must_set("zap_hold_budget_us", budget);
-	fi_param_must_set("zap_stock", "N");
-	ksft_print_msg("%s; zap_batch_pages=1 zap_hold_budget_us=%d; %d deletes, %d moves\n",
+	fi_param_must_set("fastinval_batch_pages", "1");
+	fi_param_must_set("fastinval_hold_budget_us", budget);
+	fi_param_must_set("fastinval_mode", "bounded");
+	ksft_print_msg("%s; fastinval_batch_pages=1 fastinval_hold_budget_us=%d; %d deletes, %d moves\n",
 		       fi_mode_name(), budget_us, ndel, nmove);
 	fi_trace_start();
 
@@ -253,17 +253,17 @@ int main(int argc, char *argv[])
 			 over);
 	ksft_test_result(!fi_shadow_mode() || s_zap < 3 || s_rel[FI_REL_BUDGET] + s_rel[FI_REL_CONTENTION] +
 			 s_rel[FI_REL_RESCHED] > 0,
-			 "with zap_batch_pages=1 the lock was released mid-invalidation (%lu budget, %lu contention, %lu resched releases)\n",
+			 "with fastinval_batch_pages=1 the lock was released mid-invalidation (%lu budget, %lu contention, %lu resched releases)\n",
 			 s_rel[FI_REL_BUDGET], s_rel[FI_REL_CONTENTION], s_rel[FI_REL_RESCHED]);
 
 	/* A/B: the distro's own behaviour, still traced and counted. */
-	fi_param_must_set("zap_stock", "Y");
+	fi_param_must_set("fastinval_mode", "stock");
 	fi_write_file(FI_TRACEFS "/trace", "");
 	c0 = c1;
 	run_round();
 	vm_mem_region_delete(vm, DEL_SLOT);
 	TEST_ASSERT(!fi_counters_read(vm, &c1), "no debugfs counters");
-	fi_param_must_set("zap_stock", "N");
+	fi_param_must_set("fastinval_mode", "bounded");
 	free(t.inv);
 	fi_trace_read(&t, name);
 	bad = t.n == 1 ? fi_check_inval(&t.inv[0]) : 1;
@@ -272,11 +272,11 @@ int main(int argc, char *argv[])
 			 DELTA("invalidations") == 1 &&
 			 DELTA("pages_zapped") == t.inv[0].e_zapped &&
 			 DELTA("batches") == t.inv[0].e_batches,
-			 "zap_stock=Y: a stock=1 invalidation whose events and counters add up (%d events, %d mismatches)\n",
+			 "fastinval_mode=stock: a stock=1 invalidation whose events and counters add up (%d events, %d mismatches)\n",
 			 t.n, bad);
 	/* In the stock mode the commit frees everything in one hold. */
 	ksft_test_result(t.n == 1 && t.inv[0].batches[FI_PH_COMMIT] <= 1,
-			 "zap_stock=Y: commit in one hold (%lu commit batches)\n",
+			 "fastinval_mode=stock: commit in one hold (%lu commit batches)\n",
 			 t.n == 1 ? t.inv[0].batches[FI_PH_COMMIT] : 0);
 	fi_trace_stop();
 	kvm_vm_free(vm);

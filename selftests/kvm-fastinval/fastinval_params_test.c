@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fastinval_params_test: the module parameters zap_batch_pages,
- * zap_hold_budget_us and zap_stock.
+ * fastinval_params_test: the module parameters fastinval_batch_pages,
+ * fastinval_hold_budget_us and fastinval_mode.
  *
  *  - bad values (0, -1, over the range, huge, non-numeric, empty; for
- *    zap_stock non-boolean) are refused with EINVAL, the old value stays
+ *    fastinval_mode anything but bounded or stock, including the old
+ *    boolean Y) are refused with EINVAL, the old value stays
  *    and the kernel log says "invalid value";
  *  - good values read back, and take effect on the next invalidation (a
  *    memslot delete after the guest touched 2 MiB), seen in the trace:
- *      zap_stock=Y -> the start event has stock=1, N -> stock=0;
+ *      fastinval_mode=stock -> the start event has stock=1, bounded ->
+ *        stock=0;
  *      budget 1 us, batch 1 -> the zap (shadow) or the TDP walk releases
  *        mmu_lock for the budget (release=budget batches);
  *      budget 1 us, batch 4 -> no zap batch released for the budget holds
@@ -33,7 +35,7 @@ static void guest_code(void)
 static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static char saved[3][32];
-static const char * const pnames[3] = { "zap_batch_pages", "zap_hold_budget_us", "zap_stock" };
+static const char * const pnames[3] = { "fastinval_batch_pages", "fastinval_hold_budget_us", "fastinval_mode" };
 
 static void restore_params(void)
 {
@@ -55,9 +57,9 @@ static struct fi_inval invalidate(const char *batch, const char *budget, const c
 	vcpu_run(vcpu);
 	TEST_ASSERT(get_ucall(vcpu, &uc) == UCALL_SYNC, "unexpected exit %s",
 		    exit_reason_str(vcpu->run->exit_reason));
-	fi_param_must_set("zap_batch_pages", batch);
-	fi_param_must_set("zap_hold_budget_us", budget);
-	fi_param_must_set("zap_stock", stock);
+	fi_param_must_set("fastinval_batch_pages", batch);
+	fi_param_must_set("fastinval_hold_budget_us", budget);
+	fi_param_must_set("fastinval_mode", stock);
 	fi_write_file(FI_TRACEFS "/trace", "");
 	vm_mem_region_delete(vm, DATA_SLOT);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);
@@ -77,13 +79,14 @@ static struct fi_inval invalidate(const char *batch, const char *budget, const c
 int main(void)
 {
 	static const struct { const char *name, *val; } bad[] = {
-		{ "zap_batch_pages", "0" }, { "zap_batch_pages", "-1" },
-		{ "zap_batch_pages", "65537" }, { "zap_batch_pages", "99999999999999999999" },
-		{ "zap_batch_pages", "abc" }, { "zap_batch_pages", "\n" },
-		{ "zap_hold_budget_us", "0" }, { "zap_hold_budget_us", "-1" },
-		{ "zap_hold_budget_us", "1000001" }, { "zap_hold_budget_us", "4294967296" },
-		{ "zap_hold_budget_us", "abc" }, { "zap_hold_budget_us", "12abc" },
-		{ "zap_stock", "abc" }, { "zap_stock", "2" }, { "zap_stock", "-1" },
+		{ "fastinval_batch_pages", "0" }, { "fastinval_batch_pages", "-1" },
+		{ "fastinval_batch_pages", "65537" }, { "fastinval_batch_pages", "99999999999999999999" },
+		{ "fastinval_batch_pages", "abc" }, { "fastinval_batch_pages", "\n" },
+		{ "fastinval_hold_budget_us", "0" }, { "fastinval_hold_budget_us", "-1" },
+		{ "fastinval_hold_budget_us", "1000001" }, { "fastinval_hold_budget_us", "4294967296" },
+		{ "fastinval_hold_budget_us", "abc" }, { "fastinval_hold_budget_us", "12abc" },
+		{ "fastinval_mode", "abc" }, { "fastinval_mode", "Y" }, { "fastinval_mode", "1" },
+		{ "fastinval_mode", "stockx" }, { "fastinval_mode", "\n" },
 	};
 	int nbad = sizeof(bad) / sizeof(bad[0]), i, r, kmsg, refused = 0, kept = 0, logged;
 	bool shadow;
@@ -99,13 +102,13 @@ int main(void)
 	for (i = 0; i < 3; i++)
 		fi_param_get(pnames[i], saved[i], sizeof(saved[i]));
 	atexit(restore_params);
-	ksft_print_msg("current: zap_batch_pages=%s zap_hold_budget_us=%s zap_stock=%s\n",
+	ksft_print_msg("current: fastinval_batch_pages=%s fastinval_hold_budget_us=%s fastinval_mode=%s\n",
 		       saved[0], saved[1], saved[2]);
 
 	/* Non-default known values, so a reset to defaults would show. */
-	fi_param_must_set("zap_batch_pages", "7");
-	fi_param_must_set("zap_hold_budget_us", "321");
-	fi_param_must_set("zap_stock", "Y");
+	fi_param_must_set("fastinval_batch_pages", "7");
+	fi_param_must_set("fastinval_hold_budget_us", "321");
+	fi_param_must_set("fastinval_mode", "stock");
 	fi_kmsg_check(kmsg, NULL, NULL);
 	for (i = 0; i < nbad; i++) {
 		fi_param_get(bad[i].name, before, sizeof(before));
@@ -122,15 +125,15 @@ int main(void)
 	ksft_test_result(logged >= nbad, "%d 'invalid value' kernel log lines for %d refusals\n",
 			 logged, refused);
 
-	fi_param_must_set("zap_batch_pages", "65536");
-	fi_param_get("zap_batch_pages", v, sizeof(v));
+	fi_param_must_set("fastinval_batch_pages", "65536");
+	fi_param_get("fastinval_batch_pages", v, sizeof(v));
 	r = !strcmp(v, "65536");
-	fi_param_must_set("zap_hold_budget_us", "1000000");
-	fi_param_get("zap_hold_budget_us", v, sizeof(v));
+	fi_param_must_set("fastinval_hold_budget_us", "1000000");
+	fi_param_get("fastinval_hold_budget_us", v, sizeof(v));
 	r &= !strcmp(v, "1000000");
-	fi_param_must_set("zap_stock", "N");
-	fi_param_get("zap_stock", v, sizeof(v));
-	r &= !strcmp(v, "N");
+	fi_param_must_set("fastinval_mode", "bounded");
+	fi_param_get("fastinval_mode", v, sizeof(v));
+	r &= !strcmp(v, "bounded");
 	ksft_test_result(r, "good values (the range's ends) accepted and read back\n");
 
 	fi_trace_start();
@@ -139,18 +142,18 @@ int main(void)
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);
 	virt_map(vm, DATA_GPA, DATA_GPA, DATA_PAGES);
 
-	in = invalidate("10", "500", "Y");
+	in = invalidate("10", "500", "stock");
 	r = in.stock == 1;
-	in = invalidate("10", "500", "N");
+	in = invalidate("10", "500", "bounded");
 	ksft_test_result(r && in.stock == 0,
-			 "zap_stock takes effect on the next invalidation (stock=1, then stock=0)\n");
+			 "fastinval_mode takes effect on the next invalidation (stock=1, then stock=0)\n");
 
-	in = invalidate("1", "1", "N");
+	in = invalidate("1", "1", "bounded");
 	ksft_test_result(in.e_zapped + in.e_tdp < 2 || in.rel[FI_REL_BUDGET] > 0,
 			 "budget 1 us, batch 1: %lu budget releases for %lu zapped pages, %lu TDP SPTEs\n",
 			 in.rel[FI_REL_BUDGET], in.e_zapped, in.e_tdp);
 
-	in = invalidate("4", "1", "N");
+	in = invalidate("4", "1", "bounded");
 	if (shadow)
 		ksft_test_result(in.min_budget_pages[FI_PH_ZAP] >= 4,
 				 "batch 4: no zap batch released for the budget before 4 pages (fewest %ld)\n",
@@ -158,7 +161,7 @@ int main(void)
 	else
 		ksft_test_result_skip("batch 4: no shadow pages in TDP mode\n");
 
-	in = invalidate("65536", "1000000", "N");
+	in = invalidate("65536", "1000000", "bounded");
 	ksft_test_result(in.rel[FI_REL_BUDGET] == 0,
 			 "budget 1 s: no release for the budget (%lu)\n", in.rel[FI_REL_BUDGET]);
 

@@ -12,7 +12,7 @@
  *     VM, run it, delete a memslot and free it, several times.
  *  3. With -u (needs root, and no other VM on the machine: the harness's
  *     guest): the module cannot be unloaded while a VM exists
- *     (delete_module of kvm_amd and of kvm_fastinval refused) and unloads
+ *     (delete_module of kvm_amd and of kvm refused) and unloads
  *     cleanly afterwards; it is then loaded again with the same npt.
  *  Every part ends with the kernel log check.
  *
@@ -263,23 +263,23 @@ static void module_unload(void)
 	vcpu_run(vcpu);
 	TEST_ASSERT(get_ucall(vcpu, &uc) == UCALL_SYNC, "unexpected exit");
 	e1 = unload("kvm_amd");
-	e2 = unload("kvm_fastinval");
-	ksft_print_msg("with a VM: delete_module(kvm_amd): %s, delete_module(kvm_fastinval): %s\n",
+	e2 = unload("kvm");
+	ksft_print_msg("with a VM: delete_module(kvm_amd): %s, delete_module(kvm): %s\n",
 		       e1 ? strerror(e1) : "unloaded!", e2 ? strerror(e2) : "unloaded!");
 	ksft_test_result((e1 == EAGAIN || e1 == EBUSY) && (e2 == EAGAIN || e2 == EBUSY) &&
-			 !access(FI_SYS, F_OK),
+			 !access(FI_MODE, F_OK),
 			 "unload refused while a VM exists\n");
 	vm_mem_region_delete(vm, DATA_SLOT);
 	kvm_vm_free(vm);
 	e3 = unload("kvm_amd");
-	e4 = unload("kvm_fastinval");
-	ksft_print_msg("after: delete_module(kvm_amd): %s, delete_module(kvm_fastinval): %s\n",
+	e4 = unload("kvm");
+	ksft_print_msg("after: delete_module(kvm_amd): %s, delete_module(kvm): %s\n",
 		       e3 ? strerror(e3) : "ok", e4 ? strerror(e4) : "ok");
 	snprintf(cmd, sizeof(cmd), "modprobe kvm_amd npt=%d", npt[0] == 'Y' || npt[0] == '1');
 	r = system(cmd);
-	back = !access(FI_SYS, F_OK) && !access("/dev/kvm", F_OK) && fi_shadow_mode() == (npt[0] == 'N');
-	ksft_print_msg("'%s': %d; kvm_fastinval back: %d\n", cmd, r, back);
-	ksft_test_result(!e3 && !e4, "kvm_amd and kvm_fastinval unload once the VM is gone\n");
+	back = !access(FI_MODE, F_OK) && !access("/dev/kvm", F_OK) && fi_shadow_mode() == (npt[0] == 'N');
+	ksft_print_msg("'%s': %d; kvm-fastinval back: %d\n", cmd, r, back);
+	ksft_test_result(!e3 && !e4, "kvm_amd and kvm unload once the VM is gone\n");
 	TEST_ASSERT(back, "could not load kvm_amd again with npt=%s", npt);
 }
 

@@ -42,8 +42,10 @@ static inline void fi_guest_write_rounds(uint64_t gpa, uint64_t pages, int word)
 	}
 }
 
-#define FI_SYS		"/sys/module/kvm_fastinval"
+#define FI_SYS		"/sys/module/kvm"
 #define FI_PARAMS	FI_SYS "/parameters/"
+/* Only kvm-fastinval's kvm has it. */
+#define FI_MODE		FI_PARAMS "fastinval_mode"
 #define FI_TRACEFS	"/sys/kernel/tracing"
 #define FI_DEBUGFS	"/sys/kernel/debug"
 
@@ -60,8 +62,8 @@ static inline void fi_require_module(void)
 {
 	struct stat st;
 
-	if (stat(FI_SYS, &st)) {
-		ksft_print_msg("%s absent: kvm is not kvm-fastinval\n", FI_SYS);
+	if (stat(FI_MODE, &st)) {
+		ksft_print_msg("%s absent: kvm is not kvm-fastinval\n", FI_MODE);
 		ksft_exit_skip("kvm-fastinval is not loaded\n");
 	}
 	if (access("/dev/kvm", R_OK | W_OK))
