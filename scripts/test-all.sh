@@ -106,8 +106,15 @@ while read -r series kver version; do
 	note "--- $kver (Debian $version, series $series)"
 	log=$logs/$kver
 	mkdir -p "$log"
-	note "building kvm-fastinval.ko"
-	check "$kver: make builds kvm-fastinval.ko" "$log/make.log" make KVER="$kver" -j"$(nproc)" || continue
+	# The first kernel from a clean tree with one job, as DKMS on a
+	# one-CPU host builds: make then runs the rules in their written order.
+	jobs=$(nproc)
+	if [ "$kver" = "$first" ]; then
+		jobs=1
+		make KVER="$kver" clean >/dev/null
+	fi
+	note "building kvm.ko"
+	check "$kver: make -j$jobs builds kvm.ko" "$log/make.log" make KVER="$kver" -j"$jobs" || continue
 	make KVER="$kver" >"$log/make-again.log" 2>&1 &&
 		! grep -qE '^ +(CC|LD|EXTRACT|PATCH) ' "$log/make-again.log"
 	result $? "$kver: make again with nothing changed compiles nothing"
