@@ -155,16 +155,8 @@ step "working tree copied to $tree (no build/)" "$logs/copy.log" copy_tree || fi
 if [ "$full" = 1 ]; then
 	note "./scripts/test-all.sh in the root (hours; logs: build/logs/fresh/test-all.log)"
 	t0=$SECONDS
-	while IFS= read -r line; do
-		case $line in
-		"ok "[0-9]*) result 0 "test-all: ${line#* - }" ;;
-		"not ok "[0-9]*) result 1 "test-all: ${line#* - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < <(inroot ./scripts/test-all.sh 2>&1 | tee "$logs/test-all.log")
+	relay "test-all: " kvm-fastinval "$logs/test-all.log" inroot ./scripts/test-all.sh
 	note "  $((SECONDS - t0)) s: ./scripts/test-all.sh"
-	grep -qE '^kvm-fastinval: [0-9]+ passed, [0-9]+ failed' "$logs/test-all.log"
-	result $? "test-all: ran to its summary (log: build/logs/fresh/test-all.log)"
 	finish
 fi
 

@@ -26,3 +26,22 @@ check() {
 	result $rc "$desc"
 	return $rc
 }
+
+# relay PREFIX SUITE LOG CMD...: run a sub-suite that prints "ok N - ..."
+# lines and "SUITE: N passed, N failed" last; each of its results becomes
+# one of ours (PREFIX: before its description), its "#" lines pass through,
+# all its output goes to LOG; one more result says whether it ran to its
+# summary.
+relay() {
+	local prefix=$1 suite=$2 log=$3 line
+	shift 3
+	while IFS= read -r line; do
+		case $line in
+		"ok "[0-9]*) result 0 "$prefix${line#* - }" ;;
+		"not ok "[0-9]*) result 1 "$prefix${line#* - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <("$@" 2>&1 | tee "$log")
+	grep -qE "^$suite: [0-9]+ passed, [0-9]+ failed" "$log"
+	result $? "$prefix$suite ran to its summary (log: ${log#"$top"/})"
+}

@@ -154,15 +154,7 @@ done <<<"$targets"
 # Packaging (scripts/pkg-test.sh): with the full suite, or PKG_TEST=1.
 if [ "${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}" = 1 ]; then
 	note "--- packaging: .deb, .rpm, install flow in a Debian 12 chroot, switch-over"
-	while IFS= read -r line; do
-		case $line in
-		"ok "[0-9]*) result 0 "pkg: ${line#* - }" ;;
-		"not ok "[0-9]*) result 1 "pkg: ${line#* - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < <(scripts/pkg-test.sh 2>&1 | tee "$logs/pkg-test.log")
-	grep -qE '^pkg-test: [0-9]+ passed, [0-9]+ failed' "$logs/pkg-test.log"
-	result $? "pkg: scripts/pkg-test.sh ran to its summary (log: build/logs/pkg-test.log)"
+	relay "pkg: " pkg-test "$logs/pkg-test.log" scripts/pkg-test.sh
 else
 	note "packaging tests skipped (kernels named; PKG_TEST=1 runs them)"
 fi
