@@ -129,7 +129,7 @@ bench: stat
 	cat build/bench/table.txt; exit $$rc
 
 stat:
-	@$(MAKE) -s -C scripts/kvm-fastinval-stat
+	@$(MAKE) -s -C scripts/kvm-fastinval-stat VERSION=$(DKMS_VERSION)
 	@echo build/stat/kvm-fastinval-stat
 
 clean:

@@ -9,10 +9,10 @@
 #      the install still succeeds;
 #   2. B removed, then installed again with its source: the kernel's hook
 #      builds for B;
-#   3. QEMU boots of the chroot's kernels with the chroot's module and
-#      modprobe.d: boot-test (B), kvm-fastinval-switch (A);
-#   4. apt remove, purge: module, config, DKMS state gone; a boot (B) loads
-#      the distro kvm.
+#   3. QEMU boots of the chroot's kernels with the chroot's module (kvm.ko
+#      in updates/dkms) and modprobe.d: boot-test (B), kvm-fastinval-switch (A);
+#   4. apt remove, purge: module, switch, its /run/modprobe.d rule, DKMS state
+#      gone; a boot (B) loads the distro kvm.
 # Prints "ok N - ..." lines and "pkg-test: N passed, N failed".
 set -uo pipefail
 
@@ -36,7 +36,7 @@ finish() {
 }
 inroot() { scripts/pkg-chroot.sh run "$root" "$@"; }
 # Exactly one module file for $1 under the chroot's updates/dkms, or none.
-module_of() { find "$root/lib/modules/$1/updates/dkms" -name 'kvm-fastinval.ko*' 2>/dev/null | head -n 1; }
+module_of() { find "$root/lib/modules/$1/updates/dkms" -name 'kvm.ko*' 2>/dev/null | head -n 1; }
 apt_in() { inroot apt-get install -y -q --no-install-recommends "$@"; }
 
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -79,10 +79,25 @@ result $? "the module is signed with DKMS's MOK key (signer: '$signer')"
 [ -z "$(module_of "$kb")" ] &&
 	grep -qF "kvm-fastinval: the KVM source for $kb is missing: install it with 'apt-get install linux-source-$sb=$vb'" "$logs/install.log"
 result $? "$kb without its source: DKMS build fails with the missing-source message"
-grep -q ' updates/dkms/kvm-fastinval.ko' <(grep '^kernel/arch/x86/kvm/kvm-amd.ko' "$root/lib/modules/$ka/modules.dep")
-result $? "$ka modules.dep: kvm-amd depends on updates/dkms/kvm-fastinval.ko"
-[ -f "$root/lib/modprobe.d/kvm-fastinval.conf" ] && [ -x "$root/usr/sbin/kvm-fastinval-switch" ]
-result $? "modprobe.d file and kvm-fastinval-switch installed"
+dep=$(grep '^kernel/arch/x86/kvm/kvm-amd.ko' "$root/lib/modules/$ka/modules.dep")
+case " ${dep#*:} " in
+*" kernel/arch/x86/kvm/kvm.ko"*) false ;;
+*" updates/dkms/kvm.ko"*) true ;;
+*) false ;;
+esac
+result $? "$ka modules.dep: kvm-amd depends on updates/dkms/kvm.ko, not the distro's kvm.ko"
+# modinfo resolves kvm as modprobe does: to updates/dkms/kvm.ko.
+info=$(inroot modinfo -k "$ka" kvm 2>&1)
+grep -E '^(filename|version|kvm_fastinval):' <<<"$info" | sed 's/^/#   /'
+grep -q "^filename: *${ko_a#"$root"}$" <<<"$info" && grep -q "^version: *$version$" <<<"$info" &&
+	grep -q "^kvm_fastinval: *kvm-fastinval $version built from linux-source-" <<<"$info"
+result $? "modinfo -k $ka kvm: updates/dkms/kvm.ko, version $version, kvm_fastinval tag"
+conf=$(find "$root/lib/modprobe.d" "$root/etc/modprobe.d" "$root/usr/lib/modprobe.d" -name '*fastinval*' 2>/dev/null)
+sw=$(inroot kvm-fastinval-switch --version 2>&1)
+[ -z "$conf" ] && [ ! -e "$root/lib/modprobe.d/kvm-fastinval.conf" ] &&
+	[ -x "$root/usr/sbin/kvm-fastinval-switch" ] && [ "$sw" = "kvm-fastinval-switch $version" ] &&
+	[ -f "$root/usr/share/man/man8/kvm-fastinval-switch.8.gz" ]
+result $? "no modprobe.d file${conf:+ ($conf)}; kvm-fastinval-switch ('$sw') and its man page installed"
 
 # -- 2. another kernel installed afterwards -------------------------------------
 c=/var/cache/kvm-fastinval-test
@@ -120,10 +135,15 @@ boot() {
 [ -z "$ko_a" ] || boot switch "$ka" switch "$ko_a"
 
 # -- 4. remove, purge -------------------------------------------------------------
+# As "kvm-fastinval-switch off" leaves it (not run here: it loads modules).
+mkdir -p "$root/run/modprobe.d"
+echo "install kvm /usr/sbin/kvm-fastinval-switch load-stock '\$CMDLINE_OPTS'" \
+	>"$root/run/modprobe.d/kvm-fastinval-off.conf"
 check "apt remove kvm-fastinval-dkms" "$logs/remove.log" inroot apt-get remove -y -q kvm-fastinval-dkms
-left=$(find "$root"/lib/modules/*/updates "$root/lib/modprobe.d" "$root/usr/sbin" -name '*fastinval*' 2>/dev/null)
+left=$(find "$root"/lib/modules/*/updates "$root/lib/modprobe.d" "$root/run/modprobe.d" "$root/usr/sbin" \
+	"$root/usr/share/man" \( -name '*fastinval*' -o -name 'kvm.ko*' \) 2>/dev/null)
 [ -z "$left" ] && [ ! -e "$root/var/lib/dkms/kvm-fastinval" ]
-result $? "remove: no module, modprobe.d file, switch or DKMS state left ${left:+($left)}"
+result $? "remove: no kvm.ko in updates, off rule in /run/modprobe.d, switch, man page or DKMS state left${left:+ ($left)}"
 for k in "$ka" "$kb"; do
 	grep '^kernel/arch/x86/kvm/kvm-amd.ko' "$root/lib/modules/$k/modules.dep" | grep -q ' kernel/arch/x86/kvm/kvm.ko'
 	result $? "remove: $k modules.dep points kvm-amd at the distro kvm.ko again"
