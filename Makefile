@@ -19,6 +19,11 @@
 #                       (for KVER= if given, else both Debian kernels);
 #                       tables and PNGs in build/bench/
 #   make stat           build/stat/kvm-fastinval-stat (libtracecmd)
+#   make patch-tree KVER=... DEST=dir [SERIES=...]
+#                       a git tree of KVER's KVM source with the patch queue
+#                       (of SERIES, default KVER's) applied as commits
+#   make refresh-patches SERIES=... TREE=dir
+#                       src/patches/SERIES from that tree's commits
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -42,7 +47,7 @@ dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
 	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
-	bench stat
+	bench stat patch-tree refresh-patches
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -127,6 +132,14 @@ bench: stat
 		cat build/bench/$$k/results.txt >>build/bench/results-all.txt 2>/dev/null; \
 	done; scripts/bench-report.sh build/bench/results-all.txt build/bench >build/bench/table.txt && \
 	cat build/bench/table.txt; exit $$rc
+
+patch-tree:
+	@test -n "$(DEST)" || { echo "usage: make patch-tree KVER=... DEST=dir [SERIES=...]" >&2; exit 1; }
+	@KDIR=$(KDIR) scripts/patch-queue.sh tree $(KVER) $(DEST) $(SERIES)
+
+refresh-patches:
+	@test -n "$(SERIES)" && test -n "$(TREE)" || { echo "usage: make refresh-patches SERIES=... TREE=dir" >&2; exit 1; }
+	@scripts/patch-queue.sh refresh $(SERIES) $(TREE)
 
 stat:
 	@$(MAKE) -s -C scripts/kvm-fastinval-stat VERSION=$(DKMS_VERSION)

@@ -16,10 +16,7 @@ images=${IMAGES_DIR:-$top/build/images}
 die() { echo "debian-kernels: $*" >&2; exit 1; }
 
 series_list() {
-	local d
-	for d in "$top"/src/patches/*/; do
-		basename "$d"
-	done | sort -V
+	"$top/scripts/kvm-source.sh" series
 }
 
 # Print "package version" for every installable version of the given packages.

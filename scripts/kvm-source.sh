@@ -7,6 +7,13 @@
 #
 #   kvm-source.sh check   KVER KDIR        only the checks, print the series
 #   kvm-source.sh prepare KVER KDIR DEST   checks, extraction, patches
+#   kvm-source.sh extract KVER KDIR DEST   checks, extraction, no patches
+#   kvm-source.sh series                   the supported series
+#   kvm-source.sh queue SERIES             the patch files of SERIES, in order
+#
+# The queue of a series: src/patches/common/*.patch, which every series
+# shares, and src/patches/<series>/*.patch; a series patch of the same file
+# name as a common one replaces it. Applied in file name order.
 #
 # KSRC=<tree or tarball> names the source; without it the Debian package
 # linux-source-<series> (/usr/src/linux-source-<series>.tar.xz) is used and
@@ -27,7 +34,27 @@ die() {
 	exit 1
 }
 
-usage() { die "usage: $0 check KVER KDIR | prepare KVER KDIR DEST"; }
+usage() { die "usage: $0 check KVER KDIR | prepare|extract KVER KDIR DEST | series | queue SERIES"; }
+
+series_list() {
+	local d
+	for d in "$patches"/*/; do
+		d=${d%/}
+		d=${d##*/}
+		[ "$d" = common ] || echo "$d"
+	done | sort -V
+}
+
+queue() {
+	local p
+	local -A q=()
+	for p in "$patches"/common/*.patch "$patches/$1"/*.patch; do
+		[ -f "$p" ] && q[${p##*/}]=$p
+	done
+	for p in $(printf '%s\n' "${!q[@]}" | sort); do
+		echo "${q[$p]}"
+	done
+}
 
 # "6.12.117" from a top-level kernel Makefile on stdin.
 makefile_version() {
@@ -55,8 +82,9 @@ check_target() {
 			die "cannot read the kernel version of $kdir"
 	fi
 	series=${kernel_version%.*}
-	[ -d "$patches/$series" ] ||
-		die "kernel series $series ($kver) is not supported; supported: $(cd "$patches" && echo *)"
+	if [ "$series" = common ] || [ ! -d "$patches/$series" ]; then
+		die "kernel series $series ($kver) is not supported; supported: $(series_list | paste -sd ' ')"
+	fi
 }
 
 # Set $source (tree or tarball) and check its version against the target.
@@ -131,7 +159,7 @@ apply_patches() {
 	local dest=$1 p
 	local -a queue
 
-	mapfile -t queue < <(find "$patches/$series" -name '*.patch' | sort)
+	mapfile -t queue < <(queue "$series")
 	for p in "${queue[@]}"; do
 		echo "  PATCH   $series/$(basename "$p")"
 		patch -d "$dest.tmp" -p1 --batch --forward --quiet <"$p" ||
@@ -154,6 +182,10 @@ write_build_header() {
 	EOF
 }
 
+case ${1:-} in
+series) [ $# -eq 1 ] || usage; series_list; exit ;;
+queue) [ $# -eq 2 ] || usage; queue "$2"; exit ;;
+esac
 [ $# -ge 3 ] || usage
 cmd=$1 kver=$2 kdir=$3
 case "$cmd" in
@@ -163,7 +195,7 @@ check)
 	find_source "$kver"
 	echo "$series"
 	;;
-prepare)
+prepare|extract)
 	[ $# -eq 4 ] || usage
 	dest=$4
 	# On failure, leave no trace of this attempt.
@@ -171,8 +203,10 @@ prepare)
 	check_target "$kver" "$kdir"
 	find_source "$kver"
 	extract "$dest"
-	apply_patches "$dest"
-	write_build_header "$dest.tmp"
+	if [ "$cmd" = prepare ]; then
+		apply_patches "$dest"
+		write_build_header "$dest.tmp"
+	fi
 	# Replace only what was extracted: the build tree holds our files too
 	# (copied before or after this, as make orders it).
 	mkdir -p "$dest"
