@@ -46,12 +46,13 @@ struct kvm_fastinval_vm;
 
 /*
  * One invalidation, on the stack of the thread doing it.  Only that thread
- * touches it, so it needs no locking.  All the functions below accept NULL
- * and then behave exactly as the distro's KVM does.
+ * touches it, so it needs no locking.  The functions below but
+ * kvm_fastinval_begin() and kvm_fastinval_end() accept NULL and then behave
+ * as the distro's KVM does.
  */
 struct kvm_fastinval_zap {
-	struct kvm *kvm;
 	struct kvm_fastinval_vm *vm;
+	int vm_pid;		/* on every event: trace-cmd -f 'vm_pid == PID' */
 	u64 id;
 	u8 reason;
 	u8 phase;

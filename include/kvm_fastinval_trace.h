@@ -70,12 +70,13 @@ TRACE_EVENT(kvm_fastinval_start,
 
 TRACE_EVENT(kvm_fastinval_batch,
 	    TP_PROTO(u64 id, u8 phase, u64 pages, u64 hold_ns, u64 lock_ns,
-		     u8 release),
-	    TP_ARGS(id, phase, pages, hold_ns, lock_ns, release),
+		     u8 release, int vm_pid),
+	    TP_ARGS(id, phase, pages, hold_ns, lock_ns, release, vm_pid),
 
 	    TP_STRUCT__entry(__field(u64, id)
 			     __field(u8, phase)
 			     __field(u8, release)
+			     __field(int, vm_pid)
 			     __field(u64, pages)
 			     __field(u64, hold_ns)
 			     __field(u64, lock_ns)),
@@ -83,11 +84,12 @@ TRACE_EVENT(kvm_fastinval_batch,
 	    TP_fast_assign(__entry->id = id;
 			   __entry->phase = phase;
 			   __entry->release = release;
+			   __entry->vm_pid = vm_pid;
 			   __entry->pages = pages;
 			   __entry->hold_ns = hold_ns;
 			   __entry->lock_ns = lock_ns;),
 
-	    TP_printk("id=%llu phase=%s pages=%llu hold_ns=%llu lock_ns=%llu release=%s",
+	    TP_printk("id=%llu phase=%s pages=%llu hold_ns=%llu lock_ns=%llu release=%s vm_pid=%d",
 		      __entry->id,
 		      __print_symbolic(__entry->phase,
 				       { KVM_FASTINVAL_PHASE_ZAP, "zap" },
@@ -98,7 +100,8 @@ TRACE_EVENT(kvm_fastinval_batch,
 				       { KVM_FASTINVAL_REL_CONTENTION, "contention" },
 				       { KVM_FASTINVAL_REL_RESCHED, "resched" },
 				       { KVM_FASTINVAL_REL_BUDGET, "budget" },
-				       { KVM_FASTINVAL_REL_DONE, "done" }))
+				       { KVM_FASTINVAL_REL_DONE, "done" }),
+		      __entry->vm_pid)
 );
 
 TRACE_EVENT(kvm_fastinval_end,
@@ -107,6 +110,7 @@ TRACE_EVENT(kvm_fastinval_end,
 
 	    TP_STRUCT__entry(__field(u64, id)
 			     __field(u8, reason)
+			     __field(int, vm_pid)
 			     __field(u64, zapped)
 			     __field(u64, freed)
 			     __field(u64, tdp_sptes)
@@ -119,6 +123,7 @@ TRACE_EVENT(kvm_fastinval_end,
 
 	    TP_fast_assign(__entry->id = z->id;
 			   __entry->reason = z->reason;
+			   __entry->vm_pid = z->vm_pid;
 			   __entry->zapped = z->pages[KVM_FASTINVAL_PHASE_ZAP];
 			   __entry->freed = z->pages[KVM_FASTINVAL_PHASE_COMMIT];
 			   __entry->tdp_sptes = z->pages[KVM_FASTINVAL_PHASE_TDP];
@@ -131,7 +136,7 @@ TRACE_EVENT(kvm_fastinval_end,
 			   __entry->longest_hold_ns = z->longest_hold;
 			   __entry->duration_ns = duration_ns;),
 
-	    TP_printk("id=%llu reason=%s zapped=%llu freed=%llu tdp_sptes=%llu batches=%llu contention=%llu resched=%llu budget=%llu longest_hold_ns=%llu duration_ns=%llu",
+	    TP_printk("id=%llu reason=%s zapped=%llu freed=%llu tdp_sptes=%llu batches=%llu contention=%llu resched=%llu budget=%llu longest_hold_ns=%llu duration_ns=%llu vm_pid=%d",
 		      __entry->id,
 		      __print_symbolic(__entry->reason,
 				       { KVM_FASTINVAL_MEMSLOT_DELETE, "memslot_delete" },
@@ -143,7 +148,7 @@ TRACE_EVENT(kvm_fastinval_end,
 		      __entry->zapped, __entry->freed, __entry->tdp_sptes,
 		      __entry->batches, __entry->contention, __entry->resched,
 		      __entry->budget, __entry->longest_hold_ns,
-		      __entry->duration_ns)
+		      __entry->duration_ns, __entry->vm_pid)
 );
 
 #endif /* _KVM_FASTINVAL_TRACE_H */

@@ -309,7 +309,7 @@ static void fastinval_close_batch(struct kvm_fastinval_zap *z,
 	z->batches[z->phase]++;
 	z->releases[why]++;
 	trace_kvm_fastinval_batch(z->id, z->phase, z->batch, now - z->t_batch,
-				  now - z->t_lock, why);
+				  now - z->t_lock, why, z->vm_pid);
 out:
 	z->batch = 0;
 	z->t_batch = now;
@@ -344,8 +344,8 @@ void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
 	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
 
 	memset(z, 0, sizeof(*z));
-	z->kvm = kvm;
 	z->vm = vm;
+	z->vm_pid = vm ? vm->pid : 0;
 	z->reason = reason;
 	z->id = atomic64_inc_return(&fastinval_ids);
 	z->stock = READ_ONCE(fastinval_mode) == FASTINVAL_MODE_STOCK;
@@ -356,9 +356,8 @@ void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
 	fastinval_start_hold(z);
 	kvm_fastinval_phase(z, KVM_FASTINVAL_PHASE_ZAP);
 
-	trace_kvm_fastinval_start(z->id, vm ? vm->name : "?",
-				  vm ? vm->pid : 0, reason, gen, used_pages,
-				  tdp_mmu, z->stock);
+	trace_kvm_fastinval_start(z->id, vm ? vm->name : "?", z->vm_pid, reason,
+				  gen, used_pages, tdp_mmu, z->stock);
 }
 
 void kvm_fastinval_phase(struct kvm_fastinval_zap *z,

@@ -3,13 +3,15 @@
  * fastinval_events_test: the kvm_fastinval trace events and the per-VM
  * debugfs counters agree with each other and with what the test did.
  *
- * With fastinval_batch_pages=1 and a small fastinval_hold_budget_us, a guest touches
- * a slot that is deleted (and re-added) N times and reads a slot that is
+ * With fastinval_batch_pages=1 and a small fastinval_hold_budget_us, a guest
+ * touches a slot that is deleted (and re-added) N times and reads a slot that is
  * moved M times, alternately; after each move it checks the moved slot's
  * data at its new GPA.  Then the trace (/sys/kernel/tracing/trace) and
  * /sys/kernel/debug/kvm/<pid>-<fd>/fastinval are checked:
- *   - N + M start and end events for this VM's name, with the reasons of
- *     the operations in order;
+ *   - with the events filtered on this process's vm_pid (as trace-cmd -f
+ *     would), N + M start and end events for this VM's name, with the
+ *     reasons of the operations in order, every batch and end event with
+ *     the start's vm_pid;
  *   - per invalidation: batch pages by phase == end totals, batch count,
  *     releases by reason == end counts, max lock_ns == longest_hold_ns;
  *   - debugfs deltas == the sums over the end events;
@@ -140,6 +142,8 @@ int main(int argc, char *argv[])
 	ksft_print_msg("%s; fastinval_batch_pages=1 fastinval_hold_budget_us=%d; %d deletes, %d moves\n",
 		       fi_mode_name(), budget_us, ndel, nmove);
 	fi_trace_start();
+	/* Only this process's VMs: batch and end events must pass it too. */
+	fi_trace_filter_vm_pid(getpid());
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	fi_ucall_init(vm);

@@ -230,8 +230,24 @@ static inline void fi_trace_start(void)
 	TEST_ASSERT(!r, "resetting the trace buffer: %s", strerror(-r));
 }
 
+/*
+ * Keep only the events of VMs created by process @pid, as
+ * `trace-cmd record -e kvm_fastinval -f 'vm_pid == PID'` would: every
+ * event carries vm_pid.
+ */
+static inline void fi_trace_filter_vm_pid(int pid)
+{
+	char f[32];
+	int r;
+
+	snprintf(f, sizeof(f), "vm_pid == %d", pid);
+	r = fi_write_file(FI_TRACEFS "/events/kvm_fastinval/filter", f);
+	TEST_ASSERT(!r, "filter '%s' on the kvm_fastinval events: %s", f, strerror(-r));
+}
+
 static inline void fi_trace_stop(void)
 {
+	fi_write_file(FI_TRACEFS "/events/kvm_fastinval/filter", "0");
 	/* "X" (some events on) is no value to write back: off then. */
 	fi_write_file(FI_TRACEFS "/events/kvm_fastinval/enable",
 		      fi_saved_enable[0] == '1' ? "1" : "0");
@@ -253,7 +269,8 @@ struct fi_inval {
 	uint64_t id;
 	char vm[32];
 	char reason[24];
-	int stock, tdp_mmu, ended;
+	int vm_pid, stock, tdp_mmu, ended;
+	int other_pid;		/* batch/end events whose vm_pid is not the start's */
 	/* from the batches */
 	uint64_t pages[FI_NR_PH], batches[FI_NR_PH], rel[FI_NR_REL];
 	uint64_t max_lock_ns, nr_batches;
@@ -309,7 +326,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 	char line[1024], *p, s1[32], s2[32], s3[32];
 	struct fi_inval *in;
 	uint64_t id, a, b, c;
-	int cap = 0, x, y;
+	int cap = 0, x, y, vp;
 
 	TEST_ASSERT(f, "opening " FI_TRACEFS "/trace: %s", strerror(errno));
 	memset(t, 0, sizeof(*t));
@@ -320,8 +337,8 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			t->lost = 1;
 		if ((p = strstr(line, "kvm_fastinval_start: "))) {
 			p += strlen("kvm_fastinval_start: ");
-			if (sscanf(p, "id=%" SCNu64 " vm=%31s vm_pid=%*d reason=%23s gen=%*u used_pages=%*u tdp_mmu=%d stock=%d",
-				   &id, s1, s2, &x, &y) != 5) {
+			if (sscanf(p, "id=%" SCNu64 " vm=%31s vm_pid=%d reason=%23s gen=%*u used_pages=%*u tdp_mmu=%d stock=%d",
+				   &id, s1, &vp, s2, &x, &y) != 6) {
 				TEST_FAIL("unparsable start event: %s", line);
 			}
 			if (vm && strcmp(vm, s1))
@@ -336,14 +353,15 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			for (a = 0; a < FI_NR_PH; a++)
 				in->min_budget_pages[a] = ~0UL;
 			in->id = id;
+			in->vm_pid = vp;
 			strcpy(in->vm, s1);
 			strcpy(in->reason, s2);
 			in->tdp_mmu = x;
 			in->stock = y;
 		} else if ((p = strstr(line, "kvm_fastinval_batch: "))) {
 			p += strlen("kvm_fastinval_batch: ");
-			if (sscanf(p, "id=%" SCNu64 " phase=%31s pages=%" SCNu64 " hold_ns=%" SCNu64 " lock_ns=%" SCNu64 " release=%31s",
-				   &id, s1, &a, &b, &c, s3) != 6)
+			if (sscanf(p, "id=%" SCNu64 " phase=%31s pages=%" SCNu64 " hold_ns=%" SCNu64 " lock_ns=%" SCNu64 " release=%31s vm_pid=%d",
+				   &id, s1, &a, &b, &c, s3, &vp) != 7)
 				TEST_FAIL("unparsable batch event: %s", line);
 			in = fi_find(t, id);
 			if (!in) {
@@ -351,6 +369,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 					t->orphans++;
 				continue;
 			}
+			in->other_pid += vp != in->vm_pid;
 			x = fi_name_idx(s1, fi_ph_names, FI_NR_PH);
 			y = fi_name_idx(s3, fi_rel_names, FI_NR_REL);
 			TEST_ASSERT(x >= 0 && y >= 0, "bad phase/release names: %s", line);
@@ -385,11 +404,12 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 				continue;
 			strcpy(in->e_reason, s1);
 			p = strstr(p, "zapped=");
-			TEST_ASSERT(p && sscanf(p, "zapped=%" SCNu64 " freed=%" SCNu64 " tdp_sptes=%" SCNu64 " batches=%" SCNu64 " contention=%" SCNu64 " resched=%" SCNu64 " budget=%" SCNu64 " longest_hold_ns=%" SCNu64 " duration_ns=%" SCNu64,
+			TEST_ASSERT(p && sscanf(p, "zapped=%" SCNu64 " freed=%" SCNu64 " tdp_sptes=%" SCNu64 " batches=%" SCNu64 " contention=%" SCNu64 " resched=%" SCNu64 " budget=%" SCNu64 " longest_hold_ns=%" SCNu64 " duration_ns=%" SCNu64 " vm_pid=%d",
 					    &in->e_zapped, &in->e_freed, &in->e_tdp, &in->e_batches,
 					    &in->e_cont, &in->e_resched, &in->e_budget,
-					    &in->e_longest, &in->e_duration) == 9,
+					    &in->e_longest, &in->e_duration, &vp) == 10,
 				    "unparsable end event: %s", line);
+			in->other_pid += vp != in->vm_pid;
 			in->ended = 1;
 		}
 	}
@@ -429,6 +449,7 @@ static inline int fi_check_inval(const struct fi_inval *in)
 	FI_EQ(in->rel[FI_REL_RESCHED], in->e_resched);
 	FI_EQ(in->rel[FI_REL_BUDGET], in->e_budget);
 	FI_EQ(in->max_lock_ns, in->e_longest);
+	FI_EQ(in->other_pid, 0);
 	if (in->nr_batches == 0) {
 		ksft_print_msg("id %" PRIu64 ": no batch event\n", in->id);
 		bad++;
