@@ -151,18 +151,26 @@ MODULE_VERSION(KVM_FASTINVAL_VERSION);
 MODULE_INFO(kvm_fastinval, "kvm-fastinval " KVM_FASTINVAL_VERSION
 	    " built from " KVM_FASTINVAL_SOURCE);
 
-/* Per-VM state, keyed by struct kvm *. */
-struct kvm_fastinval_vm {
-	spinlock_t lock;		/* the counters below */
-	char name[KVM_FASTINVAL_VM_NAME_LEN];
-	int pid;
-	int memslot_change;		/* under slots_lock */
+struct kvm_fastinval_counters {
 	u64 invalidations[KVM_FASTINVAL_NR_REASONS];
 	u64 pages[KVM_FASTINVAL_NR_PHASES];
 	u64 batches[KVM_FASTINVAL_NR_PHASES];
 	u64 releases[KVM_FASTINVAL_NR_RELEASES];
 	u64 longest_hold;
 	u64 last_id;
+};
+
+/* Per-VM state, keyed by struct kvm *. */
+struct kvm_fastinval_vm {
+	/*
+	 * The counters and the name: an nx_huge_pages zap of every VM may
+	 * read the name while the VM's debugfs directory is being named.
+	 */
+	spinlock_t lock;
+	struct kvm_fastinval_counters c;
+	char name[KVM_FASTINVAL_VM_NAME_LEN];
+	int pid;
+	int memslot_change;		/* under slots_lock */
 };
 
 static DEFINE_XARRAY(fastinval_vms);
@@ -223,12 +231,12 @@ void kvm_fastinval_vm_destroy(struct kvm *kvm)
 static int fastinval_show(struct seq_file *m, void *unused)
 {
 	struct kvm_fastinval_vm *vm = m->private;
-	struct kvm_fastinval_vm s;
+	struct kvm_fastinval_counters s;
 	u64 total = 0;
 	int i;
 
 	spin_lock(&vm->lock);
-	s = *vm;
+	s = vm->c;
 	spin_unlock(&vm->lock);
 
 	for (i = 0; i < KVM_FASTINVAL_NR_REASONS; i++)
@@ -258,11 +266,15 @@ DEFINE_SHOW_ATTRIBUTE(fastinval);
 void kvm_fastinval_vm_debugfs(struct kvm *kvm)
 {
 	struct kvm_fastinval_vm *vm = fastinval_vm(kvm);
+	char name[KVM_FASTINVAL_VM_NAME_LEN];
 
 	if (!vm || IS_ERR_OR_NULL(kvm->debugfs_dentry))
 		return;
 	/* "<pid>-<fd>", the directory's name: what users match VMs by. */
-	snprintf(vm->name, sizeof(vm->name), "%pd", kvm->debugfs_dentry);
+	snprintf(name, sizeof(name), "%pd", kvm->debugfs_dentry);
+	spin_lock(&vm->lock);
+	memcpy(vm->name, name, sizeof(name));
+	spin_unlock(&vm->lock);
 	/*
 	 * debugfs_remove_recursive() of the directory, before
 	 * kvm_arch_destroy_vm() frees @vm, waits for readers of the file.
@@ -356,8 +368,17 @@ void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
 	fastinval_start_hold(z);
 	kvm_fastinval_phase(z, KVM_FASTINVAL_PHASE_ZAP);
 
-	trace_kvm_fastinval_start(z->id, vm ? vm->name : "?", z->vm_pid, reason,
-				  gen, used_pages, tdp_mmu, z->stock);
+	if (trace_kvm_fastinval_start_enabled()) {
+		char name[KVM_FASTINVAL_VM_NAME_LEN] = "?";
+
+		if (vm) {
+			spin_lock(&vm->lock);
+			memcpy(name, vm->name, sizeof(name));
+			spin_unlock(&vm->lock);
+		}
+		trace_kvm_fastinval_start(z->id, name, z->vm_pid, reason, gen,
+					  used_pages, tdp_mmu, z->stock);
+	}
 }
 
 void kvm_fastinval_phase(struct kvm_fastinval_zap *z,
@@ -414,15 +435,15 @@ void kvm_fastinval_end(struct kvm_fastinval_zap *z)
 		return;
 
 	spin_lock(&vm->lock);
-	vm->invalidations[z->reason]++;
+	vm->c.invalidations[z->reason]++;
 	for (i = 0; i < KVM_FASTINVAL_NR_PHASES; i++) {
-		vm->pages[i] += z->pages[i];
-		vm->batches[i] += z->batches[i];
+		vm->c.pages[i] += z->pages[i];
+		vm->c.batches[i] += z->batches[i];
 	}
 	for (i = 0; i < KVM_FASTINVAL_NR_RELEASES; i++)
-		vm->releases[i] += z->releases[i];
-	vm->longest_hold = max(vm->longest_hold, z->longest_hold);
-	vm->last_id = z->id;
+		vm->c.releases[i] += z->releases[i];
+	vm->c.longest_hold = max(vm->c.longest_hold, z->longest_hold);
+	vm->c.last_id = z->id;
 	spin_unlock(&vm->lock);
 }
 
