@@ -39,7 +39,7 @@ stat=$top/build/stat/kvm-fastinval-stat
 make -C "$top" KVER="$kver" -j"$(nproc)" >"$out/make.log" 2>&1 || die "module build failed ($out/make.log)"
 make -C "$top/selftests/bench" KVER="$kver" >"$out/bench-build.log" 2>&1 ||
 	die "fastinval_bench build failed ($out/bench-build.log)"
-make -C "$top/scripts/kvm-fastinval-stat" >"$out/stat-build.log" 2>&1 ||
+make -C "$top" stat >"$out/stat-build.log" 2>&1 ||
 	die "kvm-fastinval-stat build failed ($out/stat-build.log)"
 
 st=$out/guest
@@ -113,9 +113,10 @@ if [ $smoke = 1 ]; then
 	nv=$("$stat" --vm "${vm:-none}" -i "$out/fastinval.dat" -i "$out/fastinval.dat" | grep -cE '^[0-9]+ ')
 	nvall=$(awk -v vm="$vm" '$2 == vm' "$out/stat.txt" | wc -l)
 	"$stat" --bogus >/dev/null 2>&1; rc3=$?
+	help=$("$stat" --help) ver=$("$stat" --version)
 	[ "$nmove" -gt 0 ] && [ "$nr" -eq "$nmove" ] && [ "$nv" -eq $((2 * nvall)) ] && [ $rc3 = 2 ] &&
-		"$stat" --help | grep -q -- '--reason' && "$stat" --version | grep -q "^kvm-fastinval-stat [0-9]"
-	result $? "kvm-fastinval-stat: --reason ($nr of $nmove), --vm on two -i files ($nv = 2 x $nvall), default trace.dat, --help, --version, bad option exit $rc3"
+		grep -q -- '--reason' <<<"$help" && grep -q "^kvm-fastinval-stat [0-9]" <<<"$ver"
+	result $? "kvm-fastinval-stat: --reason ($nr of $nmove), --vm on two -i files ($nv = 2 x $nvall), default trace.dat, --help, --version ($ver), bad option exit $rc3"
 	bad=$(grep -avE '^(ok |not ok |#)' "$top/build/logs/$kver/boot-$name.log" |
 		grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic" | head -n 5)
 	[ -z "$bad" ]
