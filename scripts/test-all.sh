@@ -46,6 +46,7 @@ refused() {
 	result $rc "$desc"
 }
 
+echo "TAP version 13"
 note "kvm-fastinval test suite ($(date -u '+%F %T') UTC)"
 check "dependencies installed" "$logs/deps.log" scripts/deps.sh "$@" || {
 	sed 's/^/#   /' "$logs/deps.log" | tail -n 20
@@ -149,18 +150,22 @@ while read -r series kver version; do
 
 	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
 	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
-		tee "$log/boot-test.log" | sed -E 's/^(not )?ok /  &/'
+		tee "$log/boot-test.log" | sed 's/^/    /'
 	sub_result "$log/boot-test.log" "$kver: " "$kver: boot test"
+	tap_valid "$log/boot-test.log"
+	result $? "$kver: the boot test's TAP is valid (TAP::Parser)"
 
 	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set), and our kselftests"
 	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
-	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/  /'
+	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/    /'
 	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
 		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko; kvm-fastinval kselftests pass"
+	tap_valid "$log/upstream-selftests.log"
+	result $? "$kver: the upstream selftest report's TAP is valid (TAP::Parser)"
 
 	note "benchmark smoke run and kvm-fastinval-stat on a trace recorded in the guest (no timing asserted)"
 	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
-	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/  /'
+	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/    /'
 	sub_result "$log/bench-smoke.log" "$kver: bench smoke: " \
 		"$kver: fastinval_bench smoke run, kvm-fastinval-stat on a guest trace"
 done <<<"$targets"

@@ -37,6 +37,9 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "upstream-selftests: $*" >&2; exit 2; }
+note() { echo "# $*"; }
+# shellcheck source=scripts/ktap.sh
+. "$top/scripts/ktap.sh"
 
 set=ci
 if [ "${1:-}" = --all ]; then
@@ -110,6 +113,7 @@ fi
 [ -n "${TESTS:-}" ] || want_ours=("${ours_order[@]}")
 
 guest_list=$logdir/guest.list
+echo "TAP version 13"
 if [ -n "${REPORT_ONLY:-}" ]; then
 	mapfile -t built < <(awk '{ n = $1; sub(/^.*\//, "", n); print n }' "$guest_list")
 	read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
@@ -280,16 +284,10 @@ stock_has() {
 modname() { [ "$1" = stock ] && echo "stock kvm.ko" || echo "kvm-fastinval"; }
 modeline() { [ "$1" = tdp ] && echo "TDP, kvm_amd npt=1" || echo "shadow paging, kvm_amd npt=0"; }
 
+# The results go to a file, printed after the tables.
 n=0 passed=0 failed=0
-tap=()
-result() { # result OK DESC
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		passed=$((passed + 1)); tap+=("ok $n - $2")
-	else
-		failed=$((failed + 1)); tap+=("not ok $n - $2")
-	fi
-}
+results=$logdir/results.tap
+: >"$results"
 
 for mode in $modes; do
 	echo "#"
@@ -297,7 +295,7 @@ for mode in $modes; do
 	for m in $modules; do
 		read -r ok why <<<"${conf[$m/$mode]:-fail the guest never set this up}"
 		[ "$ok" = ok ] || echo "# $(modname "$m"): setup failed: $why"
-		result "$([ "$ok" = ok ] && echo 0 || echo 1)" "$mode: $(modname "$m") loaded (${why:-})"
+		result "$([ "$ok" = ok ] && echo 0 || echo 1)" "$mode: $(modname "$m") loaded (${why:-})" >>"$results"
 	done
 	printf '# %-36s %-11s %-14s %s\n' test "stock" "kvm-fastinval" "time s (stock/ours)"
 	declare -A count=()
@@ -314,12 +312,12 @@ for mode in $modes; do
 			[ "$o" = pass ] ||
 				notes+=("$name: kvm-fastinval $o: $(reason "$logdir/$mode/ours/$name.log" "$o")")
 			if [ "$s" != n/a ]; then
-				result 1 "$mode: $name: $s on stock kvm.ko, must skip there (log: $logdir/$mode/stock/$name.log)"
+				result 1 "$mode: $name: $s on stock kvm.ko, must skip there (log: $logdir/$mode/stock/$name.log)" >>"$results"
 			fi
 			if [ "$o" = pass ]; then
-				result 0 "$mode: $name (kvm-fastinval kselftest)"
+				result 0 "$mode: $name (kvm-fastinval kselftest)" >>"$results"
 			else
-				result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+				result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)" >>"$results"
 			fi
 			continue
 		fi
@@ -335,17 +333,17 @@ for mode in $modes; do
 		sb=$(NOSPLAT=1 status "stock/$mode/$name") ob=$(NOSPLAT=1 status "ours/$mode/$name")
 		if [ "$o" = splat ] && stock_has "$logdir/$mode/ours/$name.log" &&
 		   { [ "$sb" != pass ] || [ "$ob" = pass ]; }; then
-			result 0 "$mode: $name # TODO $ob on kvm-fastinval with a splat of the distro's code that the stock kvm.ko leaves too (this boot or selftests/upstream-known-splats): $(signatures "$logdir/$mode/ours/$name.log" | paste -sd ';')"
+			todo 1 "$mode: $name" "$ob on kvm-fastinval with a splat of the distro's code that the stock kvm.ko leaves too (this boot or selftests/upstream-known-splats): $(signatures "$logdir/$mode/ours/$name.log" | paste -sd ';')" >>"$results"
 		elif [ "$s" = pass ] && [ "$o" != pass ]; then
-			result 1 "$mode: $name passes on stock kvm.ko, $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+			result 1 "$mode: $name passes on stock kvm.ko, $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)" >>"$results"
 		elif [ "$o" = splat ] || [ "$o" = not-run ]; then
-			result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)"
+			result 1 "$mode: $name: $o on kvm-fastinval (log: $logdir/$mode/ours/$name.log)" >>"$results"
 		elif [ "$o" = pass ]; then
-			result 0 "$mode: $name"
+			result 0 "$mode: $name" >>"$results"
 		elif [ "$o" = skip ]; then
-			result 0 "$mode: $name # SKIP on kvm-fastinval, $s on stock kvm.ko"
+			result 0 "$mode: $name # SKIP on kvm-fastinval, $s on stock kvm.ko" >>"$results"
 		else
-			result 0 "$mode: $name # TODO $o on kvm-fastinval, $s on stock kvm.ko too"
+			todo 1 "$mode: $name" "$o on kvm-fastinval, $s on stock kvm.ko too" >>"$results"
 		fi
 	done
 	for m in $modules; do
@@ -398,20 +396,19 @@ if [ ${#not_built[@]} -gt 0 ]; then
 	done
 fi
 for name in "${ours_not_built[@]}"; do
-	result 1 "$name (kvm-fastinval kselftest) did not build (log: build/selftests/$kver/logs/kvm-fastinval.log)"
+	result 1 "$name (kvm-fastinval kselftest) did not build (log: build/selftests/$kver/logs/kvm-fastinval.log)" >>"$results"
 done
 [ "$boot_rc" -eq 0 ]
-result $? "guest ran every test and powered off (${boot_secs}s; log: $logdir/boot.log)"
+result $? "guest ran every test and powered off (${boot_secs}s; log: $logdir/boot.log)" >>"$results"
 # Every splat in the console must be one the stock kvm.ko left too (listed
 # above per test); any other, during a test or outside one, fails.
 bad=$(comm -23 <(grep -avE '^(ok |not ok |#)' "$logdir/console.log" 2>/dev/null | signatures) \
 	<(echo "$stock_splats") | head -n 10)
 [ -z "$bad" ]
-result $? "console log has no WARNING/BUG/Oops/panic other than the distro's own${stock_splats:+ ($(paste -sd ';' <<<"$stock_splats"))}"
+result $? "console log has no WARNING/BUG/Oops/panic other than the distro's own${stock_splats:+ ($(paste -sd ';' <<<"$stock_splats"))}" >>"$results"
 [ -z "$bad" ] || sed 's/^/# /' <<<"$bad"
 
-echo "TAP version 13"
-printf '%s\n' "${tap[@]}"
+cat "$results"
 echo "1..$n"
 echo "# logs: $logdir (per run: MODE/MODULE/TEST.log; KTAP: MODE-MODULE.ktap); took $((SECONDS - start))s"
 echo "$kver: upstream selftests ($set): $passed passed, $failed failed"
