@@ -44,7 +44,7 @@ deb=build/kvm-fastinval-dkms_${version}_all.deb
 
 # -- packages -----------------------------------------------------------------
 missing=()
-for p in debhelper dh-dkms lintian rpm mmdebstrap fakeroot; do
+for p in build-essential debhelper dh-dkms lintian rpm mmdebstrap fakeroot; do
 	dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] ||
