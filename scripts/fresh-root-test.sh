@@ -100,25 +100,23 @@ inroot() {
 # sources; the tarball is cached for the day, nothing is ever added to it.
 # shellcheck disable=SC2317 # run by step
 make_root() {
-	local sources key tar
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		sources=/etc/apt/sources.list.d/debian.sources
-	else
-		sources=/etc/apt/sources.list
-	fi
-	echo "sources: $sources"
+	local key tar
+	local -a sources
+	mapfile -t sources < <("$top/scripts/pkg-chroot.sh" sources)
+	[ ${#sources[@]} -gt 0 ] || return 1
+	echo "sources: ${sources[*]}"
 	command -v mmdebstrap >/dev/null || {
 		echo "installing mmdebstrap on the host"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			mmdebstrap || return 1
 	}
-	key=$(sha256sum <"$sources" | cut -c1-12)
+	key=$(cat "${sources[@]}" | sha256sum | cut -c1-12)
 	tar=$fresh/minbase-$(date -u +%Y%m%d)-$key.tar
 	mkdir -p "$fresh"
 	if [ ! -f "$tar" ]; then
 		rm -f "$fresh"/minbase-*.tar "$fresh"/tmp-minbase.tar
 		mmdebstrap --variant=minbase --format=tar bookworm "$fresh/tmp-minbase.tar" \
-			"$sources" </dev/null || { rm -f "$fresh/tmp-minbase.tar"; return 1; }
+			"${sources[@]}" </dev/null || { rm -f "$fresh/tmp-minbase.tar"; return 1; }
 		mv "$fresh/tmp-minbase.tar" "$tar"
 	fi
 	echo "unpacking $tar"

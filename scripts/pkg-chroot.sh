@@ -8,6 +8,7 @@
 #   pkg-chroot.sh base            print the cached tarball, making it if needed
 #   pkg-chroot.sh unpack DIR      a fresh root in DIR from that tarball
 #   pkg-chroot.sh run DIR CMD...  run CMD in DIR (own mount and pid namespace)
+#   pkg-chroot.sh sources         the host's apt source files, for mmdebstrap
 #
 # The base has, for the first and last supported kernel (debian-kernels.sh
 # list) A and B: image, headers and source of A; image and headers of B but
@@ -18,6 +19,21 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PKGTEST_CACHE:-$top/build/pkgtest}
 die() { echo "pkg-chroot: $*" >&2; exit 1; }
+
+# This machine's apt sources, wherever they are: sources.list (a Debian 12
+# install), sources.list.d/*.sources or *.list (cloud images, mmdebstrap).
+sources() {
+	local f found=
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+		if [ -s "$f" ] && grep -qE '^[[:space:]]*(deb|Types:)' "$f"; then
+			echo "$f"
+		else
+			continue
+		fi
+		found=1
+	done
+	[ -n "$found" ] || die "no apt sources in /etc/apt"
+}
 
 # Run "$@" in root $1 with /dev, /proc and /sys; the mounts die with it.
 run_in() {
@@ -34,6 +50,7 @@ run_in() {
 
 base() {
 	local targets a_s a_k a_v b_s b_k b_v pkgs key tar debs
+	local -a mirrors
 	targets=$("$top/scripts/debian-kernels.sh" list)
 	read -r a_s a_k a_v < <(head -n 1 <<<"$targets")
 	read -r b_s b_k b_v < <(tail -n 1 <<<"$targets")
@@ -53,12 +70,13 @@ base() {
 		mkdir -p "$cache"
 		rm -rf "$cache"/base-*.tar "$cache"/tmp-*.tar	# one base at a time: each is ~1.5 GB
 		echo "pkg-chroot: making $tar" >&2
+		mapfile -t mirrors < <(sources)
 		# INITRD=No: the kernels' initramfs-tools hook builds nothing.
 		INITRD=No mmdebstrap --variant=apt --format=tar --include="$(echo $pkgs | tr ' ' ,)" \
 			--aptopt='APT::Install-Recommends "false"' \
 			--customize-hook="mkdir -p \"\$1/var/cache/kvm-fastinval-test\"" \
 			--customize-hook="chroot \"\$1\" sh -c 'cd /var/cache/kvm-fastinval-test && apt-get download -q -o APT::Sandbox::User=root $debs'" \
-			bookworm "$cache/tmp-$key.tar" /etc/apt/sources.list.d/debian.sources >&2 ||
+			bookworm "$cache/tmp-$key.tar" "${mirrors[@]}" >&2 ||
 			{ rm -f "$cache/tmp-$key.tar"; die "mmdebstrap failed"; }
 		mv "$cache/tmp-$key.tar" "$tar"
 	fi
@@ -67,6 +85,7 @@ base() {
 
 case ${1:-} in
 base) base ;;
+sources) sources ;;
 unpack)
 	[ $# -eq 2 ] || die "usage: $0 unpack DIR"
 	tar=$(base)
@@ -79,5 +98,5 @@ run)
 	shift 2
 	run_in "$root" "$@"
 	;;
-*) die "usage: $0 base | unpack DIR | run DIR CMD..." ;;
+*) die "usage: $0 base | unpack DIR | run DIR CMD... | sources" ;;
 esac
