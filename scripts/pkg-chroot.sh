@@ -36,11 +36,14 @@ sources() {
 }
 
 # Run "$@" in root $1 with /dev, /proc and /sys; the mounts die with it.
+# The root is bound onto itself so that it is a mount point in the chroot,
+# as / is on a machine: unshare --propagation there (a nested run) needs it.
 run_in() {
 	local root=$1
 	shift
 	unshare --mount --pid --fork --propagation private -- /bin/sh -c '
 		r=$1; shift
+		mount --bind "$r" "$r" &&
 		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" &&
 			mount --rbind /sys "$r/sys" || exit 125
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
