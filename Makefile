@@ -48,6 +48,17 @@ dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
 	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
 	bench stat patch-tree refresh-patches
+# A Debian kernel of another release than the host's, with no headers here:
+# build it in a root of its release (scripts/build-root.sh), with as many
+# jobs as this make was given.
+ifeq ($(origin KDIR)$(wildcard $(KDIR)/Makefile),file)
+in_root := $(filter-out native,$(shell scripts/build-root.sh --where $(KVER) 2>/dev/null))
+endif
+ifneq ($(in_root),)
+root_jobs := $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+all module modules abi-check checkpatch:
+	@scripts/build-root.sh $(KVER) make KVER=$(KVER) -j$(root_jobs) $(if $(KSRC),KSRC=$(KSRC)) $@
+else
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
 
@@ -69,6 +80,7 @@ abi-check: all
 
 checkpatch: $(prepared)
 	@scripts/checkpatch.sh $(BUILD)/scripts/checkpatch.pl
+endif
 
 # make dkms-source DEST=dir: the DKMS source tree, as DKMS wants it.
 dkms-source:

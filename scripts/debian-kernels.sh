@@ -2,65 +2,119 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Find and fetch the Debian kernels kvm-fastinval is tested on: for each
-# series that has a patch queue, the newest version for which apt offers
-# linux-image, linux-headers and linux-source of the very same version.
+# Debian release and each series that has a patch queue, the newest version
+# for which apt offers linux-image, linux-headers and linux-source of the
+# very same version. The host's own release is read with the host's apt;
+# another release with a private apt configuration (debian-apt.sh).
 #
-#   debian-kernels.sh list          "SERIES KVER VERSION" per supported series
-#   debian-kernels.sh fetch KVER    install headers+source, unpack the image
-#                                   into build/images/KVER (for QEMU boots)
+#   debian-kernels.sh list          "SERIES KVER VERSION RELEASE" per kernel
+#   debian-kernels.sh release KVER  the release KVER comes from, if supported
+#   debian-kernels.sh host          the host's release (Debian codename)
+#   debian-kernels.sh fetch KVER    unpack the image (with its modules) into
+#                                   build/images/KVER for QEMU boots; for a
+#                                   kernel of the host's release also install
+#                                   its headers and source
+#
+# DEBIAN_RELEASES= the releases to look in (default: Debian 12 and 13).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 images=${IMAGES_DIR:-$top/build/images}
+releases=${DEBIAN_RELEASES:-bookworm trixie}
 
 die() { echo "debian-kernels: $*" >&2; exit 1; }
 
-series_list() {
-	"$top/scripts/kvm-source.sh" series
+host_release() {
+	(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+}
+
+# apt_of RELEASE apt-get|apt-cache ARGS...
+apt_of() {
+	local release=$1
+	shift
+	if [ "$release" = "$(host_release)" ]; then
+		"$@"
+	else
+		"$top/scripts/debian-apt.sh" "$release" "$@"
+	fi
 }
 
 # Print "package version" for every installable version of the given packages.
 versions() {
-	apt-cache show "$@" 2>/dev/null |
+	local release=$1
+	shift
+	apt_of "$release" apt-cache show "$@" 2>/dev/null |
 		awk '/^Package:/ { p = $2 } /^Version:/ { print p, $2 }'
 }
 
+# list, cached until an apt list or the set of series changes: it asks apt
+# a few hundred questions, and every script here starts by listing.
 list() {
-	local s ver images_of kver
-	for s in $(series_list); do
-		ver=$(apt-cache policy "linux-source-$s" 2>/dev/null |
-		      awk '/Candidate:/ { print $2 }')
-		if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
-			echo "debian-kernels: no linux-source-$s in apt (run apt-get update)" >&2
-			continue
-		fi
-		# Signed amd64 images of this series, matched on the exact version.
-		images_of=$(apt-cache pkgnames linux-image- |
-			    grep -E "^linux-image-${s//./\\.}[.-][^ ]*-amd64$" |
-			    grep -vE -- "-(rt|cloud)-amd64$" || true)
-		kver=$(versions $images_of | awk -v v="$ver" '$2 == v { print $1 }' |
-		       sed 's/^linux-image-//' | sort -V | tail -n 1)
-		if [ -z "$kver" ]; then
-			echo "debian-kernels: no linux-image of version $ver for series $s" >&2
-			continue
-		fi
-		if ! versions "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver"; then
-			echo "debian-kernels: no linux-headers-$kver of version $ver" >&2
-			continue
-		fi
-		echo "$s $kver $ver"
+	local key cache
+	key=$( { echo "$releases"; "$top/scripts/kvm-source.sh" series
+		 stat -c '%n %Y' /var/lib/apt/lists "$top"/build/apt/*/updated 2>/dev/null; } |
+	       sha256sum | cut -c1-16)
+	cache=$top/build/apt/kernels-$key.list
+	if [ ! -s "$cache" ]; then
+		mkdir -p "${cache%/*}"
+		rm -f "${cache%/*}"/kernels-*.list
+		list_apt >"$cache.tmp" || { rm -f "$cache.tmp"; return 1; }
+		mv "$cache.tmp" "$cache"
+	fi
+	cat "$cache"
+}
+
+list_apt() {
+	local r s ver images_of kver found
+	local -A seen=()
+	for r in $releases; do
+		for s in $("$top/scripts/kvm-source.sh" series); do
+			# Exact names: apt takes an unknown name with dots as a regex.
+			ver=$(apt_of "$r" apt-cache policy "linux-source-$s" 2>/dev/null |
+			      awk -v p="linux-source-$s:" '$0 == p { f = 1 } f && /Candidate:/ { print $2; exit }')
+			[ -n "$ver" ] && [ "$ver" != "(none)" ] || continue
+			# Signed amd64 images of this series, matched on the exact version.
+			images_of=$(apt_of "$r" apt-cache pkgnames linux-image- |
+				    grep -E "^linux-image-${s//./\\.}[.-][^ ]*-amd64$" |
+				    grep -vE -- "-(rt|cloud)-amd64$" || true)
+			[ -n "$images_of" ] || continue
+			kver=$(versions "$r" $images_of | awk -v v="$ver" '$2 == v { print $1 }' |
+			       sed 's/^linux-image-//' | sort -V | tail -n 1)
+			if [ -z "$kver" ]; then
+				echo "debian-kernels: $r: no linux-image of version $ver for series $s" >&2
+				continue
+			fi
+			if ! versions "$r" "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver"; then
+				echo "debian-kernels: $r: no linux-headers-$kver of version $ver" >&2
+				continue
+			fi
+			seen[$s]=1
+			echo "$s $kver $ver $r"
+		done
 	done
+	for s in $("$top/scripts/kvm-source.sh" series); do
+		[ -n "${seen[$s]:-}" ] ||
+			echo "debian-kernels: no release ($releases) offers series $s (apt-get update?)" >&2
+	done
+	found=${#seen[@]}
+	[ "$found" -gt 0 ]
+}
+
+# The line of list for KVER, or die.
+line_of() {
+	local line
+	line=$(list | awk -v k="$1" '$2 == k') || true
+	[ -n "$line" ] || die "$1 is not a supported Debian kernel (see: $0 list)"
+	echo "$line"
 }
 
 fetch() {
-	local kver=$1 line s ver dir deb
-	line=$(list | awk -v k="$kver" '$2 == k') ||
-		die "$kver is not a supported Debian kernel (see: $0 list)"
-	[ -n "$line" ] || die "$kver is not a supported Debian kernel (see: $0 list)"
-	read -r s kver ver <<<"$line"
+	local s kver ver r dir deb pkgs
+	read -r s kver ver r <<<"$(line_of "$1")"
 
-	if [ "$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null)" != "$ver" ] ||
-	   [ "$(dpkg-query -W -f '${Version}' "linux-source-$s" 2>/dev/null)" != "$ver" ]; then
+	if [ "$r" = "$(host_release)" ] &&
+	   { [ "$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null)" != "$ver" ] ||
+	     [ "$(dpkg-query -W -f '${Version}' "linux-source-$s" 2>/dev/null)" != "$ver" ]; }; then
 		echo "  APT     linux-headers-$kver linux-source-$s ($ver)"
 		DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -q --no-install-recommends \
 			"linux-headers-$kver=$ver" "linux-source-$s=$ver" >/dev/null
@@ -68,20 +122,42 @@ fetch() {
 
 	dir=$images/$kver
 	if [ ! -f "$dir/.version" ] || [ "$(cat "$dir/.version")" != "$ver" ]; then
-		echo "  FETCH   linux-image-$kver ($ver)"
+		# From 7.x the image package only depends on linux-binary-,
+		# linux-modules- and linux-base- packages of the same version.
+		pkgs=$(apt_of "$r" apt-cache show "linux-image-$kver=$ver" |
+		       sed -n 's/^Depends: //p' | tr ',' '\n' |
+		       sed -nE "s/^ *(linux-(binary|modules|base)-${kver//./\\.}) .*/\1=$ver/p" | sort -u)
+		echo "  FETCH   linux-image-$kver $(echo "$pkgs" | sed 's/=.*//' | paste -sd ' ') ($ver, $r)"
 		rm -rf "$dir" "$images/.deb-$kver"
 		mkdir -p "$images/.deb-$kver"
-		(cd "$images/.deb-$kver" && apt-get download -q -o APT::Sandbox::User=root "linux-image-$kver=$ver" >/dev/null)
-		deb=$(ls "$images/.deb-$kver"/*.deb)
+		# shellcheck disable=SC2086 # one package per word
+		(cd "$images/.deb-$kver" &&
+		 apt_of "$r" apt-get download -q -o APT::Sandbox::User=root "linux-image-$kver=$ver" $pkgs >/dev/null)
 		mkdir -p "$dir"
-		dpkg-deb -x "$deb" "$dir"
+		for deb in "$images/.deb-$kver"/*.deb; do
+			dpkg-deb -x "$deb" "$dir"
+		done
 		rm -rf "$images/.deb-$kver"
+		# One layout for the boot scripts, whether the packages ship
+		# /lib or /usr/lib (merged /usr) and /boot/vmlinuz or not.
+		if [ ! -d "$dir/lib/modules" ] && [ -d "$dir/usr/lib/modules" ]; then
+			mkdir -p "$dir/lib"
+			ln -s ../usr/lib/modules "$dir/lib/modules"
+		fi
+		if [ ! -f "$dir/boot/vmlinuz-$kver" ] && [ -f "$dir/lib/modules/$kver/vmlinuz" ]; then
+			mkdir -p "$dir/boot"
+			ln -s "../lib/modules/$kver/vmlinuz" "$dir/boot/vmlinuz-$kver"
+		fi
+		[ -f "$dir/boot/vmlinuz-$kver" ] && [ -d "$dir/lib/modules/$kver/kernel" ] ||
+			die "the packages of $kver ($ver) hold no vmlinuz or modules"
 		echo "$ver" >"$dir/.version"
 	fi
 }
 
 case "${1:-}" in
-list) list ;;
+list) [ $# -eq 1 ] || die "usage: $0 list"; list ;;
+release) [ $# -eq 2 ] || die "usage: $0 release KVER"; line_of "$2" | awk '{ print $4 }' ;;
+host) host_release ;;
 fetch) [ $# -eq 2 ] || die "usage: $0 fetch KVER"; fetch "$2" ;;
-*) die "usage: $0 list | fetch KVER" ;;
+*) die "usage: $0 list | release KVER | host | fetch KVER" ;;
 esac

@@ -38,17 +38,21 @@ sources() {
 # Run "$@" in root $1 with /dev, /proc and /sys; the mounts die with it.
 # The root is bound onto itself so that it is a mount point in the chroot,
 # as / is on a machine: unshare --propagation there (a nested run) needs it.
+# CHROOT_BIND= a directory of the host to bind at the same path inside.
 run_in() {
 	local root=$1
 	shift
 	unshare --mount --pid --fork --propagation private -- /bin/sh -c '
-		r=$1; shift
+		r=$1; b=$2; shift 2
 		mount --bind "$r" "$r" &&
 		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" &&
 			mount --rbind /sys "$r/sys" || exit 125
+		if [ -n "$b" ]; then
+			mkdir -p "$r$b" && mount --bind "$b" "$r$b" || exit 125
+		fi
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive INITRD=No "$@"
-	' sh "$root" "$@"
+	' sh "$root" "${CHROOT_BIND:-}" "$@"
 }
 
 base() {

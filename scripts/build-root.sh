@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-root.sh KVER CMD...: run CMD for a Debian kernel of another release
+# than the host's in a build root of that release, as DKMS on a host of that
+# release would. Trixie's kbuild tools need trixie's glibc and its kernels
+# were built with its gcc, so a Debian 12 host cannot build them natively.
+#
+# The root (build/roots/RELEASE, made by mmdebstrap, kept) gets the kernel's
+# linux-headers and linux-source of the kernel's exact version; this tree
+# is bound at its own path inside, so CMD reads and writes build/ as on the
+# host. A kernel of the host's release (or one apt does not know) runs CMD
+# natively.
+#
+#   build-root.sh KVER make KVER=KVER -j2
+#   build-root.sh --where KVER     "native" or the root's path
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "build-root: $*" >&2; exit 1; }
+
+where=0
+[ "${1:-}" = --where ] && { where=1; shift; }
+[ $# -ge $((2 - where)) ] || die "usage: $0 KVER CMD... | --where KVER"
+kver=$1
+shift
+
+host=$("$top/scripts/debian-kernels.sh" host)
+line=$("$top/scripts/debian-kernels.sh" list 2>/dev/null | awk -v k="$kver" '$2 == k') || true
+read -r series _ version release <<<"${line:-- - - $host}"
+if [ "$release" = "$host" ] || [ "${IN_BUILD_ROOT:-}" = 1 ]; then
+	[ $where = 1 ] && { echo native; exit 0; }
+	exec "$@"
+fi
+root=${BUILD_ROOTS:-$top/build/roots}/$release
+[ $where = 1 ] && { echo "$root"; exit 0; }
+[ "$(id -u)" -eq 0 ] || die "building for $kver ($release) needs a $release root: run as root (mmdebstrap, chroot)"
+
+# What kbuild, our scripts and DKMS use; binutils explicitly (minbase).
+packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-dev
+	  dkms dpkg-dev flex bison rsync cpio file"
+key=$(echo "v1 $packages" | sha256sum | cut -c1-16)
+if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
+	command -v mmdebstrap >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			mmdebstrap >/dev/null
+	echo "  ROOT    $release (mmdebstrap, ${root#"$top"/})" >&2
+	rm -rf --one-file-system "$root"
+	mkdir -p "${root%/*}"
+	mmdebstrap --variant=minbase --include="$(echo $packages | tr ' ' ,)" \
+		--aptopt='APT::Install-Recommends "false"' \
+		"$release" "$root" "$("$top/scripts/debian-apt.sh" "$release" sources)" \
+		>"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -rf "$root"; die "mmdebstrap $release failed"; }
+	echo "$key" >"$root/.kvm-fastinval-root"
+fi
+
+inroot() {
+	CHROOT_BIND=$top "$top/scripts/pkg-chroot.sh" run "$root" "$@"
+}
+
+# The kernel's headers and source, of its exact version.
+if ! inroot sh -c "dpkg-query -W -f '\${Version}\n' linux-headers-$kver linux-source-$series 2>/dev/null |
+		   grep -cxF '$version' | grep -qx 2"; then
+	echo "  APT     linux-headers-$kver linux-source-$series ($version, in the $release root)" >&2
+	inroot sh -c "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
+		linux-headers-$kver=$version linux-source-$series=$version >/dev/null" ||
+		die "cannot install linux-headers-$kver and linux-source-$series $version in the $release root"
+fi
+
+cd "$top"
+exec env CHROOT_BIND="$top" "$top/scripts/pkg-chroot.sh" run "$root" \
+	sh -c 'cd "$1" && shift && exec env IN_BUILD_ROOT=1 "$@"' sh "$PWD" "$@"
