@@ -14,6 +14,11 @@
 #
 #   build-root.sh KVER make KVER=KVER -j2
 #   build-root.sh --where KVER     "native" or the root's path
+#
+# CMD runs with IN_BUILD_ROOT=1 (natively too) and, in a root, with a clean
+# environment: pass what it needs as "env VAR=value CMD". A script that
+# builds for a KVER starts with (see build-upstream-selftests.sh):
+#   [ "${IN_BUILD_ROOT:-}" = 1 ] || exec build-root.sh KVER env ... "$0" "$@"
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +35,7 @@ line=$("$top/scripts/debian-kernels.sh" list 2>/dev/null | awk -v k="$kver" '$2 
 read -r series _ version release <<<"${line:-- - - $host}"
 if [ "$release" = "$host" ] || [ "${IN_BUILD_ROOT:-}" = 1 ]; then
 	[ $where = 1 ] && { echo native; exit 0; }
-	exec "$@"
+	IN_BUILD_ROOT=1 exec "$@"
 fi
 root=${BUILD_ROOTS:-$top/build/roots}/$release
 [ $where = 1 ] && { echo "$root"; exit 0; }
@@ -69,4 +74,4 @@ fi
 
 cd "$top"
 exec env CHROOT_BIND="$top" "$top/scripts/pkg-chroot.sh" run "$root" \
-	sh -c 'cd "$1" && shift && exec env IN_BUILD_ROOT=1 "$@"' sh "$PWD" "$@"
+	sh -c 'cd "$1" 2>/dev/null || cd "$2"; shift 2; exec env IN_BUILD_ROOT=1 "$@"' sh "$PWD" "$top" "$@"

@@ -25,6 +25,13 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 
+# A kernel of another Debian release: build with its compiler and libc.
+[ "${IN_BUILD_ROOT:-}" = 1 ] || [ $# -lt 1 ] ||
+	exec "$top/scripts/build-root.sh" "$1" env KSRC="${KSRC:-}" TESTS="${TESTS:-}" \
+		WORKDIR="${WORKDIR:-}" JOBS="${JOBS:-}" MARCH="${MARCH:-}" SMOKE="${SMOKE:-}" \
+		OURS="${OURS:-}" ALLOW_FAIL="${ALLOW_FAIL:-}" CC="${CC:-}" \
+		"$top/scripts/${0##*/}" "$@"
+
 die() { echo "build-upstream-selftests: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -58,9 +58,9 @@ run_in() {
 base() {
 	local targets a_s a_k a_v b_s b_k b_v pkgs key tar debs
 	local -a mirrors
-	targets=$("$top/scripts/debian-kernels.sh" list)
-	read -r a_s a_k a_v < <(head -n 1 <<<"$targets")
-	read -r b_s b_k b_v < <(tail -n 1 <<<"$targets")
+	targets=$("$top/scripts/debian-kernels.sh" list | awk '$4 == "bookworm"')
+	read -r a_s a_k a_v _ < <(head -n 1 <<<"$targets")
+	read -r b_s b_k b_v _ < <(tail -n 1 <<<"$targets")
 	[ -n "${b_k:-}" ] && [ "$a_k" != "$b_k" ] || die "need two supported kernels, have: $targets"
 	# Our package's Depends and what DKMS signing needs, so that installing
 	# the .deb needs no network.

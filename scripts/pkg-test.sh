@@ -58,9 +58,10 @@ result $rc "lintian reports no errors on the .deb"
 check "make rpm builds a noarch DKMS source rpm (rpmbuild)" "$logs/rpm.log" \
 	sh -c 'make rpm && find build/rpm/RPMS -name "kvm-fastinval-*.noarch.rpm" | grep -q .'
 
-targets=$(scripts/debian-kernels.sh list)
-read -r _ ka _ < <(head -n 1 <<<"$targets")
-read -r sb kb vb < <(tail -n 1 <<<"$targets")
+# The chroot is of the host's release: its kernels.
+targets=$(scripts/debian-kernels.sh list | awk -v r="$(scripts/debian-kernels.sh host)" '$4 == r')
+read -r _ ka _ _ < <(head -n 1 <<<"$targets")
+read -r sb kb vb _ < <(tail -n 1 <<<"$targets")
 note "chroot kernels: A=$ka (with source), B=$kb (source installed later)"
 
 # -- 1. install the package ---------------------------------------------------

@@ -60,7 +60,7 @@ else
 	targets=$(scripts/debian-kernels.sh list)
 fi
 [ -n "$targets" ] || { note "no supported kernel to test"; exit 1; }
-note "kernels: $(echo "$targets" | awk '{ printf "%s%s (%s)", sep, $2, $3; sep = ", " }')"
+note "kernels: $(echo "$targets" | awk '{ printf "%s%s (%s %s)", sep, $2, $4, $3; sep = ", " }')"
 
 # Bad build input is refused before anything is compiled.
 first=$(echo "$targets" | awk 'NR == 1 { print $2 }')
@@ -117,8 +117,8 @@ got=$(MAKEFLAGS=w MAKELEVEL=1 scripts/kvm-source.sh check "$first" "/lib/modules
 [ "$got" = "$series" ]
 result $? "the kernel series is read right under a recursive make (got '$got')"
 
-while read -r series kver version; do
-	note "--- $kver (Debian $version, series $series)"
+while read -r series kver version release; do
+	note "--- $kver (Debian $release, $version, series $series$([ "$(scripts/build-root.sh --where "$kver")" = native ] || echo ", built in a $release root"))"
 	log=$logs/$kver
 	mkdir -p "$log"
 	# The first kernel from a clean tree with one job, as DKMS on a

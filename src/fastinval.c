@@ -26,6 +26,11 @@
 #define CREATE_TRACE_POINTS
 #include "kvm_fastinval_trace.h"
 
+/* Debian's 6.12 and 7.x kernels have kzalloc_obj(), 6.1 has not. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP) kzalloc(sizeof(P), GFP)
+#endif
+
 /*
  * Module parameters, read once per invalidation.  They live in kvm's own
  * parameter namespace, hence the fastinval_ prefix.
@@ -208,7 +213,7 @@ void kvm_fastinval_vm_init(struct kvm *kvm)
 	struct kvm_fastinval_vm *vm;
 
 	/* Without it the VM runs as well, only without counters. */
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	vm = kzalloc_obj(*vm, GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return;
 	spin_lock_init(&vm->lock);
