@@ -4,7 +4,8 @@
 # kernel's own KVM source. See README.md.
 #
 #   make [KVER=<release>] [KDIR=<headers>] [KSRC=<tree or tarball>]
-#   make abi-check      exported symbols and CRCs equal the distro kvm.ko's
+#   make abi-check      exported symbols, CRCs and type layouts (BTF) equal
+#                       the distro kvm.ko's
 #   make checkpatch     checkpatch.pl --strict on our kernel C and patches
 #   make demo           build, boot a Debian kernel in QEMU, show it working
 #   make test           everything, for every supported Debian kernel
@@ -75,8 +76,11 @@ $(BUILD)/fastinval/%: %
 	@mkdir -p $(@D)
 	@cp $< $@
 
+# Exports, then the types' layouts: without MODVERSIONS (Debian 7.x) every
+# CRC is 0. Both run; either fails the check.
 abi-check: all
-	@scripts/abi-check.sh $(KDIR)/Module.symvers $(KVM_DIR)/Module.symvers
+	@rc=0; scripts/abi-check.sh $(KDIR)/Module.symvers $(KVM_DIR)/Module.symvers || rc=1; \
+	 KDIR=$(KDIR) scripts/abi-layout.sh --kver $(KVER) $(KVM_DIR)/kvm.ko || rc=1; exit $$rc
 
 checkpatch: $(prepared)
 	@scripts/checkpatch.sh $(BUILD)/scripts/checkpatch.pl

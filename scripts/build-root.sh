@@ -41,10 +41,13 @@ root=${BUILD_ROOTS:-$top/build/roots}/$release
 [ $where = 1 ] && { echo "$root"; exit 0; }
 [ "$(id -u)" -eq 0 ] || die "building for $kver ($release) needs a $release root: run as root (mmdebstrap, chroot)"
 
-# What kbuild, our scripts and DKMS use; binutils explicitly (minbase).
+# What kbuild, our scripts, DKMS and the selftests (7.x: libuuid) use;
+# binutils explicitly (minbase). A package added later is installed into
+# an existing root.
 packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-dev
-	  dkms dpkg-dev flex bison rsync cpio file"
-key=$(echo "v1 $packages" | sha256sum | cut -c1-16)
+	  dkms dpkg-dev flex bison rsync cpio file uuid-dev"
+packages=$(echo "$packages" | tr -s ' \n\t' '  ')
+key=v1
 if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
 	command -v mmdebstrap >/dev/null ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -52,7 +55,7 @@ if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
 	echo "  ROOT    $release (mmdebstrap, ${root#"$top"/})" >&2
 	rm -rf --one-file-system "$root"
 	mkdir -p "${root%/*}"
-	mmdebstrap --variant=minbase --include="$(echo $packages | tr ' ' ,)" \
+	mmdebstrap --variant=minbase --include="${packages// /,}" \
 		--aptopt='APT::Install-Recommends "false"' \
 		"$release" "$root" "$("$top/scripts/debian-apt.sh" "$release" sources)" \
 		>"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -rf "$root"; die "mmdebstrap $release failed"; }
@@ -62,6 +65,13 @@ fi
 inroot() {
 	CHROOT_BIND=$top "$top/scripts/pkg-chroot.sh" run "$root" "$@"
 }
+
+# shellcheck disable=SC2086 # one package per word
+if ! inroot dpkg-query -W $packages >/dev/null 2>&1; then
+	echo "  APT     $packages (in the $release root)" >&2
+	inroot sh -c "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $packages" \
+		>"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; die "cannot install packages in the $release root"; }
+fi
 
 # The kernel's headers and source, of its exact version.
 if ! inroot sh -c "dpkg-query -W -f '\${Version}\n' linux-headers-$kver linux-source-$series 2>/dev/null |

@@ -87,6 +87,15 @@ if [ "$(cat "$work/.stamp-src" 2>/dev/null)" != "$src_id" ]; then
 			"${subdirs[@]/#/$name/}"
 	fi
 	[ -f "$kdir/Makefile" ] || die "$ksrc has no tools/testing/selftests/kvm"
+	# Links out of those (7.x's vfio library links drivers/dma/ headers).
+	mapfile -t linked < <(cd "$src" && find tools -xtype l -exec realpath -m --relative-to=. {} + | sort -u)
+	if [ ${#linked[@]} -gt 0 ]; then
+		if [ -d "$ksrc" ]; then
+			(cd "$ksrc" && cp -a --parents "${linked[@]}" "$src/")
+		else
+			tar -xaf "$ksrc" -C "$src" --strip-components=1 "${linked[@]/#/$name/}"
+		fi
+	fi
 	echo "$src_id" >"$work/.stamp-src"
 	log "extracted in $(since "$t0") s"
 fi

@@ -126,8 +126,9 @@ fetch() {
 		# linux-modules- and linux-base- packages of the same version.
 		pkgs=$(apt_of "$r" apt-cache show "linux-image-$kver=$ver" |
 		       sed -n 's/^Depends: //p' | tr ',' '\n' |
-		       sed -nE "s/^ *(linux-(binary|modules|base)-${kver//./\\.}) .*/\1=$ver/p" | sort -u)
-		echo "  FETCH   linux-image-$kver $(echo "$pkgs" | sed 's/=.*//' | paste -sd ' ') ($ver, $r)"
+		       awk -v k="$kver" -v v="$ver" '$1 == "linux-binary-" k || $1 == "linux-modules-" k ||
+						    $1 == "linux-base-" k { print $1 "=" v }' | sort -u)
+		echo "  FETCH   $(echo "linux-image-$kver" $pkgs | sed 's/=[^ ]*//g') ($ver, $r)"
 		rm -rf "$dir" "$images/.deb-$kver"
 		mkdir -p "$images/.deb-$kver"
 		# shellcheck disable=SC2086 # one package per word

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh [KVER]: build kvm-fastinval for a Debian kernel (default: the
-# newest supported one, 6.12 today), boot that kernel in QEMU, load the module
-# through modprobe and show it working. Installs what it needs.
+# newest kernel of the newest Debian release, backports aside: Debian 13's
+# 6.12 today), boot that kernel in QEMU, load the module through modprobe
+# and show it working. Installs what it needs.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +12,9 @@ cd "$top"
 
 echo "# demo: finding the supported Debian kernels"
 scripts/deps.sh ${1:+"$1"} >/dev/null
-kver=${1:-$(scripts/debian-kernels.sh list | sort -V | tail -n 1 | awk '{ print $2 }')}
+kver=${1:-$(scripts/debian-kernels.sh list |
+	    awk '$3 !~ /~bpo/ { r = $4; k[r] = k[r] $2 "\n" } END { printf "%s", k[r] }' |
+	    sort -V | tail -n 1)}
 [ -n "$kver" ] || { echo "demo: apt offers no supported Debian kernel" >&2; exit 1; }
 
 echo "# demo: building kvm-fastinval's kvm.ko for $kver"

@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 packages=(make gcc libc6-dev patch xz-utils zstd cpio kmod dkms
 	  qemu-system-x86 bc flex bison libelf-dev libssl-dev file
 	  trace-cmd libtracecmd-dev libtraceevent-dev libtracefs-dev pkg-config
-	  gnuplot-nox rsync mmdebstrap debian-archive-keyring)
+	  gnuplot-nox rsync mmdebstrap debian-archive-keyring uuid-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -117,7 +117,9 @@ got=$(MAKEFLAGS=w MAKELEVEL=1 scripts/kvm-source.sh check "$first" "/lib/modules
 [ "$got" = "$series" ]
 result $? "the kernel series is read right under a recursive make (got '$got')"
 
+sections=
 while read -r series kver version release; do
+	t0=$(date +%s)
 	note "--- $kver (Debian $release, $version, series $series$([ "$(scripts/build-root.sh --where "$kver")" = native ] || echo ", built in a $release root"))"
 	log=$logs/$kver
 	mkdir -p "$log"
@@ -168,17 +170,20 @@ while read -r series kver version release; do
 	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/    /'
 	sub_result "$log/bench-smoke.log" "$kver: bench smoke: " \
 		"$kver: fastinval_bench smoke run, kvm-fastinval-stat on a guest trace"
+	sections+="$kver $(($(date +%s) - t0)) s, "
 done <<<"$targets"
 
 # Packaging (scripts/pkg-test.sh): with the full suite, or PKG_TEST=1.
 if [ "${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}" = 1 ]; then
 	note "--- packaging: .deb, .rpm, install flow in a Debian 12 chroot, switch-over"
+	t0=$(date +%s)
 	relay "pkg: " pkg-test "$logs/pkg-test.log" scripts/pkg-test.sh
+	sections+="packaging $(($(date +%s) - t0)) s, "
 else
 	note "packaging tests skipped (kernels named; PKG_TEST=1 runs them)"
 fi
 
 echo "1..$n"
-note "took $(($(date +%s) - start)) s"
+note "took $(($(date +%s) - start)) s (${sections%, })"
 echo "kvm-fastinval: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -476,7 +476,7 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 	struct kvm_vcpu *vcpu;
 	struct stats st;
 	pthread_t thr;
-	vm_paddr_t data;
+	uint64_t data;
 	void *dummy;
 	uint64_t i, t0, t1, tp, nd = (uint64_t)ndata < n ? (uint64_t)ndata : n;
 	uint64_t pt_pages = n + n / 512 + nd + 64;
@@ -499,7 +499,7 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 	data = vm_phy_pages_alloc(vm, nd, 0x100000, 0);
 	for (i = 0; i < n; i++)
 		virt_pg_map(vm, BASE_GVA + i * STRIDE, data + (i % nd) * vm->page_size);
-	sh = addr_gva2hva(vm, (vm_vaddr_t)&S);
+	sh = addr_gva2hva(vm, (uint64_t)&S);
 	memset((void *)sh, 0, sizeof(*sh));
 	sh->n = n;
 	ret = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, NULL);

@@ -178,7 +178,7 @@ static void *vcpu_thread(void *arg)
 
 static volatile uint64_t *hv(volatile uint64_t *guest_var)
 {
-	return addr_gva2hva(vm, (vm_vaddr_t)guest_var);
+	return addr_gva2hva(vm, (uint64_t)guest_var);
 }
 
 /* Fill the churned slot's memory with generation @gen's pattern. */
