@@ -31,7 +31,7 @@ kver=$1
 shift
 
 host=$("$top/scripts/debian-kernels.sh" host)
-line=$("$top/scripts/debian-kernels.sh" list 2>/dev/null | awk -v k="$kver" '$2 == k') || true
+line=$("$top/scripts/debian-kernels.sh" line "$kver" 2>/dev/null) || true
 read -r series _ version release <<<"${line:-- - - $host}"
 if [ "$release" = "$host" ] || [ "${IN_BUILD_ROOT:-}" = 1 ]; then
 	[ $where = 1 ] && { echo native; exit 0; }

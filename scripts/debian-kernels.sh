@@ -8,6 +8,7 @@
 # another release with a private apt configuration (debian-apt.sh).
 #
 #   debian-kernels.sh list          "SERIES KVER VERSION RELEASE" per kernel
+#   debian-kernels.sh line KVER     KVER's line (any flavour), if supported
 #   debian-kernels.sh release KVER  the release KVER comes from, if supported
 #   debian-kernels.sh host          the host's release (Debian codename)
 #   debian-kernels.sh fetch KVER    unpack the image (with its modules) into
@@ -16,11 +17,15 @@
 #                                   its headers and source
 #
 # DEBIAN_RELEASES= the releases to look in (default: Debian 12 and 13).
+# DEBIAN_FLAVOURS= the image flavours list prints (default amd64; also
+# rt-amd64, the PREEMPT_RT kernels). line, release and fetch know all.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 images=${IMAGES_DIR:-$top/build/images}
 releases=${DEBIAN_RELEASES:-bookworm trixie}
+flavours=${DEBIAN_FLAVOURS:-amd64}
+all_flavours="amd64 rt-amd64"
 
 die() { echo "debian-kernels: $*" >&2; exit 1; }
 
@@ -51,7 +56,7 @@ versions() {
 # a few hundred questions, and every script here starts by listing.
 list() {
 	local key cache
-	key=$( { echo "$releases"; "$top/scripts/kvm-source.sh" series
+	key=$( { echo "$releases $all_flavours"; "$top/scripts/kvm-source.sh" series
 		 stat -c '%n %Y' /var/lib/apt/lists "$top"/build/apt/*/updated 2>/dev/null; } |
 	       sha256sum | cut -c1-16)
 	cache=$top/build/apt/kernels-$key.list
@@ -61,49 +66,52 @@ list() {
 		list_apt >"$cache.tmp" || { rm -f "$cache.tmp"; return 1; }
 		mv "$cache.tmp" "$cache"
 	fi
-	cat "$cache"
+	awk -v want=" ${1:-$flavours} " 'index(want, " " $5 " ") { print $1, $2, $3, $4 }' "$cache"
 }
 
 list_apt() {
-	local r s ver images_of kver found
+	local r s f ver names images_of kver
 	local -A seen=()
 	for r in $releases; do
+		names=$(apt_of "$r" apt-cache pkgnames linux-image-)
 		for s in $("$top/scripts/kvm-source.sh" series); do
 			# Exact names: apt takes an unknown name with dots as a regex.
 			ver=$(apt_of "$r" apt-cache policy "linux-source-$s" 2>/dev/null |
 			      awk -v p="linux-source-$s:" '$0 == p { f = 1 } f && /Candidate:/ { print $2; exit }')
 			[ -n "$ver" ] && [ "$ver" != "(none)" ] || continue
-			# Signed amd64 images of this series, matched on the exact version.
-			images_of=$(apt_of "$r" apt-cache pkgnames linux-image- |
-				    grep -E "^linux-image-${s//./\\.}[.-][^ ]*-amd64$" |
-				    grep -vE -- "-(rt|cloud)-amd64$" || true)
-			[ -n "$images_of" ] || continue
-			kver=$(versions "$r" $images_of | awk -v v="$ver" '$2 == v { print $1 }' |
-			       sed 's/^linux-image-//' | sort -V | tail -n 1)
-			if [ -z "$kver" ]; then
-				echo "debian-kernels: $r: no linux-image of version $ver for series $s" >&2
-				continue
-			fi
-			if ! versions "$r" "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver"; then
-				echo "debian-kernels: $r: no linux-headers-$kver of version $ver" >&2
-				continue
-			fi
-			seen[$s]=1
-			echo "$s $kver $ver $r"
+			for f in $all_flavours; do
+				# Signed images of this series and flavour, matched on
+				# the exact version; "amd64" is neither rt- nor cloud-.
+				images_of=$(grep -E "^linux-image-${s//./\\.}[.-][^ ]*-$f$" <<<"$names" |
+					    grep -vE -- "-(rt|cloud)-$f$" || true)
+				[ -n "$images_of" ] || continue
+				# shellcheck disable=SC2086 # one package per word
+				kver=$(versions "$r" $images_of | awk -v v="$ver" '$2 == v { print $1 }' |
+				       sed 's/^linux-image-//' | sort -V | tail -n 1)
+				if [ -z "$kver" ]; then
+					echo "debian-kernels: $r: no linux-image of version $ver for series $s ($f)" >&2
+					continue
+				fi
+				if ! versions "$r" "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver"; then
+					echo "debian-kernels: $r: no linux-headers-$kver of version $ver" >&2
+					continue
+				fi
+				seen[$s]=1
+				echo "$s $kver $ver $r $f"
+			done
 		done
 	done
 	for s in $("$top/scripts/kvm-source.sh" series); do
 		[ -n "${seen[$s]:-}" ] ||
 			echo "debian-kernels: no release ($releases) offers series $s (apt-get update?)" >&2
 	done
-	found=${#seen[@]}
-	[ "$found" -gt 0 ]
+	[ ${#seen[@]} -gt 0 ]
 }
 
 # The line of list for KVER, or die.
 line_of() {
 	local line
-	line=$(list | awk -v k="$1" '$2 == k') || true
+	line=$(list "$all_flavours" | awk -v k="$1" '$2 == k') || true
 	[ -n "$line" ] || die "$1 is not a supported Debian kernel (see: $0 list)"
 	echo "$line"
 }
@@ -157,8 +165,9 @@ fetch() {
 
 case "${1:-}" in
 list) [ $# -eq 1 ] || die "usage: $0 list"; list ;;
+line) [ $# -eq 2 ] || die "usage: $0 line KVER"; line_of "$2" ;;
 release) [ $# -eq 2 ] || die "usage: $0 release KVER"; line_of "$2" | awk '{ print $4 }' ;;
 host) host_release ;;
 fetch) [ $# -eq 2 ] || die "usage: $0 fetch KVER"; fetch "$2" ;;
-*) die "usage: $0 list | release KVER | host | fetch KVER" ;;
+*) die "usage: $0 list | line KVER | release KVER | host | fetch KVER" ;;
 esac

@@ -55,7 +55,9 @@ check "dependencies installed" "$logs/deps.log" scripts/deps.sh "$@" || {
 }
 
 if [ $# -gt 0 ]; then
-	targets=$(scripts/debian-kernels.sh list | awk -v want=" $* " 'index(want, " " $2 " ")')
+	# Named kernels may be of any flavour (rt-amd64: PREEMPT_RT).
+	targets=$(DEBIAN_FLAVOURS="amd64 rt-amd64" scripts/debian-kernels.sh list |
+		  awk -v want=" $* " 'index(want, " " $2 " ")')
 else
 	targets=$(scripts/debian-kernels.sh list)
 fi
