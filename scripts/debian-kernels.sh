@@ -57,7 +57,7 @@ versions() {
 list() {
 	local key cache
 	key=$( { echo "$releases $all_flavours"; "$top/scripts/kvm-source.sh" series
-		 stat -c '%n %Y' /var/lib/apt/lists "$top"/build/apt/*/updated 2>/dev/null; } |
+		 stat -c '%n %Y' /var/lib/apt/lists "$top"/build/apt/*/updated 2>/dev/null || true; } |
 	       sha256sum | cut -c1-16)
 	cache=$top/build/apt/kernels-$key.list
 	if [ ! -s "$cache" ]; then
