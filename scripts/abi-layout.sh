@@ -368,12 +368,24 @@ sub members {
 	return @l;
 }
 
+# A typedef by what it finally names: BTF may hold "u8 = __u8" and
+# "u8 = unsigned char" as two definitions of one type (seen on 6.12).
+sub typedef_target {
+	my ($btf, $id) = @_;
+	for (my $i = 0; $id && $i < 32; $i++) {
+		my $t = type_of($btf, $id);
+		last unless $t && ($t->{kind} == 8 || $t->{kind} == 18);
+		$id = $t->{type};
+	}
+	return $id;
+}
+
 sub layout {
 	my ($btf, $ty) = @_;
 	my $k = $ty->{kind};
 	return join "\n", "size $ty->{size}", members($btf, $ty, 0, '', 0) if $k == 4 || $k == 5;
 	return join "\n", "size $ty->{size}", enumerators($ty, $btf) if $k == 6 || $k == 19;
-	return '= ' . desc($btf, $ty->{type}, 0) if $k == 8;
+	return '= ' . desc($btf, typedef_target($btf, $ty->{type}), 0) if $k == 8;
 	return desc($btf, $ty->{type}, 0);    # FUNC: its prototype
 }
 
