@@ -25,6 +25,11 @@
 #                       (of SERIES, default KVER's) applied as commits
 #   make refresh-patches SERIES=... TREE=dir
 #                       src/patches/SERIES from that tree's commits
+#   make source-matrix  apply the queue and build kvm.ko (no boot, ABI
+#                       check) for every linux-source version apt offers;
+#                       table in build/source-matrix/table.md. APPLY_ONLY=1:
+#                       apply only; SERIES=, RELEASES=, MAX_PER_SERIES=N,
+#                       FLAVOURS= limit it (scripts/source-matrix.sh)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -156,6 +161,12 @@ patch-tree:
 refresh-patches:
 	@test -n "$(SERIES)" && test -n "$(TREE)" || { echo "usage: make refresh-patches SERIES=... TREE=dir" >&2; exit 1; }
 	@scripts/patch-queue.sh refresh $(SERIES) $(TREE)
+
+# One build at a time, with as many jobs as this make was given.
+.PHONY: source-matrix
+source-matrix:
+	@JOBS=$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1) \
+		scripts/source-matrix.sh $(if $(APPLY_ONLY),--apply-only)
 
 stat:
 	@$(MAKE) -s -C scripts/kvm-fastinval-stat VERSION=$(DKMS_VERSION)
