@@ -81,8 +81,9 @@ refused "refuses a non-x86_64 kernel" "is not an x86_64 kernel" \
 mkdir -p "$fake/ksrc/arch/x86/kvm" "$fake/ksrc/virt/kvm"
 printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 1\n' >"$fake/ksrc/Makefile"
 refused "refuses a KSRC= of another version" "use a source of exactly" \
-	make KVER="$first" KSRC="$fake/ksrc"
+	scripts/build-root.sh "$first" make KVER="$first" KSRC="$fake/ksrc"
 # A dpkg-query that reports linux-source as FAKE_SOURCE says (or absent).
+# These run where the first kernel builds: its release's root, maybe.
 mkdir -p "$fake/bin"
 cat >"$fake/bin/dpkg-query" <<'EOF'
 #!/bin/sh
@@ -94,9 +95,9 @@ EOF
 chmod +x "$fake/bin/dpkg-query"
 series=$(echo "$targets" | awk 'NR == 1 { print $1 }')
 refused "refuses a linux-source package of another version" "install the matching source with 'apt-get install linux-source-$series=" \
-	env PATH="$fake/bin:$PATH" FAKE_SOURCE="ii 0.0-fake" make KVER="$first"
+	scripts/build-root.sh "$first" env PATH="$fake/bin:$PATH" FAKE_SOURCE="ii 0.0-fake" make KVER="$first"
 refused "refuses to build without the linux-source package" "is missing: install it with 'apt-get install linux-source-$series=" \
-	env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
+	scripts/build-root.sh "$first" env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
 [ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
 result $? "refused builds leave no build tree behind"
 # dkms.conf's BUILD_EXCLUSIVE_KERNEL admits exactly the series with a queue.
@@ -115,7 +116,8 @@ done
 result $? "dkms.conf BUILD_EXCLUSIVE_KERNEL '$re' admits exactly the series with a queue${bad:+ (wrong:$bad)}"
 # Called from another make (make bench, DKMS wrappers), make prints
 # "Entering directory" lines: the version must still be read right.
-got=$(MAKEFLAGS=w MAKELEVEL=1 scripts/kvm-source.sh check "$first" "/lib/modules/$first/build" 2>&1)
+got=$(scripts/build-root.sh "$first" env MAKEFLAGS=w MAKELEVEL=1 \
+	scripts/kvm-source.sh check "$first" "/lib/modules/$first/build" 2>&1)
 [ "$got" = "$series" ]
 result $? "the kernel series is read right under a recursive make (got '$got')"
 
