@@ -32,12 +32,14 @@ die() { echo "debian-kernels: $*" >&2; exit 1; }
 host_release() {
 	(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 }
+# Read once: apt_of asks for every apt call.
+host=$(host_release)
 
 # apt_of RELEASE apt-get|apt-cache ARGS...
 apt_of() {
 	local release=$1
 	shift
-	if [ "$release" = "$(host_release)" ]; then
+	if [ "$release" = "$host" ]; then
 		"$@"
 	else
 		"$top/scripts/debian-apt.sh" "$release" "$@"
@@ -120,7 +122,7 @@ fetch() {
 	local s kver ver r dir deb pkgs
 	read -r s kver ver r <<<"$(line_of "$1")"
 
-	if [ "$r" = "$(host_release)" ] &&
+	if [ "$r" = "$host" ] &&
 	   { [ "$(dpkg-query -W -f '${Version}' "linux-headers-$kver" 2>/dev/null)" != "$ver" ] ||
 	     [ "$(dpkg-query -W -f '${Version}' "linux-source-$s" 2>/dev/null)" != "$ver" ]; }; then
 		echo "  APT     linux-headers-$kver linux-source-$s ($ver)"
@@ -167,7 +169,7 @@ case "${1:-}" in
 list) [ $# -eq 1 ] || die "usage: $0 list"; list ;;
 line) [ $# -eq 2 ] || die "usage: $0 line KVER"; line_of "$2" ;;
 release) [ $# -eq 2 ] || die "usage: $0 release KVER"; line_of "$2" | awk '{ print $4 }' ;;
-host) host_release ;;
+host) echo "$host" ;;
 fetch) [ $# -eq 2 ] || die "usage: $0 fetch KVER"; fetch "$2" ;;
 *) die "usage: $0 list | line KVER | release KVER | host | fetch KVER" ;;
 esac
