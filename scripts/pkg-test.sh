@@ -1,25 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# pkg-test.sh: the packaging tests. Builds the .deb (lintian) and the .rpm,
-# then in a Debian 12 chroot (scripts/pkg-chroot.sh) with kernels A and B
-# (first and last of debian-kernels.sh list):
+# pkg-test.sh [RELEASE]: the packaging tests. Builds the .deb (lintian) and
+# the .rpm, then in a chroot of Debian RELEASE (default: RELEASE= or the
+# host's; scripts/pkg-chroot.sh) with kernels A and B (first and last of
+# that release's in debian-kernels.sh list):
 #   1. apt install ./kvm-fastinval-dkms_*.deb: DKMS builds and signs the
 #      module for A; B's source is missing, so B fails with our message and
 #      the install still succeeds;
 #   2. B removed, then installed again with its source: the kernel's hook
-#      builds for B;
+#      builds for B; the distro's kvm.ko of A and B stays in place;
 #   3. QEMU boots of the chroot's kernels with the chroot's module (kvm.ko
 #      in updates/dkms) and modprobe.d: boot-test (B), kvm-fastinval-switch (A);
 #   4. apt remove, purge: module, switch, its /run/modprobe.d rule, DKMS state
 #      gone; a boot (B) loads the distro kvm.
+# For a release other than the host's, the .deb is still built on the host,
+# but linted by that release's lintian in the chroot instead of the host's,
+# no .rpm is built, and after 4.:
+#   5. dpkg-buildpackage in the chroot (that release's debhelper and
+#      dh-dkms) builds the package too: the same files and contents.
+# Logs in build/logs/pkg (build/logs/pkg-RELEASE for another release).
 # Prints "ok N - ..." lines and "pkg-test: N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-logs=$top/build/logs/pkg
-root=$top/build/pkgtest/root
+host=$(scripts/debian-kernels.sh host)
+release=${1:-${RELEASE:-$host}}
+# The host's release keeps the paths it always had.
+sfx=$([ "$release" = "$host" ] || echo "-$release")
+logs=$top/build/logs/pkg$sfx
+root=$top/build/pkgtest/root$sfx
+export RELEASE=$release	# pkg-chroot.sh's
 mkdir -p "$logs"
 n=0 passed=0 failed=0
 start=$SECONDS
@@ -51,22 +63,29 @@ done
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"${missing[@]}" >"$logs/apt.log" 2>&1
 check "make deb builds $deb (debhelper, dh-dkms)" "$logs/deb.log" make deb || finish
-lintian "$deb" >"$logs/lintian.log" 2>&1
-rc=$?
-grep -v "root privileges" "$logs/lintian.log" | sed "s/^/#   /"
-result $rc "lintian reports no errors on the .deb"
-check "make rpm builds a noarch DKMS source rpm (rpmbuild)" "$logs/rpm.log" \
-	sh -c 'make rpm && find build/rpm/RPMS -name "kvm-fastinval-*.noarch.rpm" | grep -q .'
+if [ "$release" = "$host" ]; then
+	dname="Debian $(. /etc/os-release && echo "$VERSION_ID")"
+	lintian "$deb" >"$logs/lintian.log" 2>&1
+	rc=$?
+	grep -v "root privileges" "$logs/lintian.log" | sed "s/^/#   /"
+	result $rc "lintian reports no errors on the .deb"
+	check "make rpm builds a noarch DKMS source rpm (rpmbuild)" "$logs/rpm.log" \
+		sh -c 'make rpm && find build/rpm/RPMS -name "kvm-fastinval-*.noarch.rpm" | grep -q .'
+else
+	dname="Debian $release"
+	note "$release: the host's .deb, linted and built again with $release's tools in the chroot (5.)"
+fi
 
-# The chroot is of the host's release: its kernels.
-targets=$(scripts/debian-kernels.sh list | awk -v r="$(scripts/debian-kernels.sh host)" '$4 == r')
+# The chroot's release: its kernels.
+targets=$(scripts/debian-kernels.sh list | awk -v r="$release" '$4 == r')
 read -r _ ka _ _ < <(head -n 1 <<<"$targets")
 read -r sb kb vb _ < <(tail -n 1 <<<"$targets")
 note "chroot kernels: A=$ka (with source), B=$kb (source installed later)"
 
 # -- 1. install the package ---------------------------------------------------
-check "Debian 12 chroot with both kernels (mmdebstrap, cached)" "$logs/chroot.log" \
+check "$dname chroot with both kernels (mmdebstrap, cached)" "$logs/chroot.log" \
 	scripts/pkg-chroot.sh unpack "$root" || finish
+note "chroot: Debian $(cat "$root/etc/debian_version"), $(inroot dpkg-query -W -f "\${Package} \${Version}" dkms)"
 cp "$deb" "$root/tmp/"
 check "apt install ./$(basename "$deb") succeeds" "$logs/install.log" \
 	apt_in "/tmp/$(basename "$deb")"
@@ -101,22 +120,44 @@ sw=$(inroot kvm-fastinval-switch --version 2>&1)
 result $? "no modprobe.d file${conf:+ ($conf)}; kvm-fastinval-switch ('$sw') and its man page installed"
 
 # -- 2. another kernel installed afterwards -------------------------------------
+# B's cached .debs but its source: image and headers (from 7.x also the
+# image's linux-binary-, linux-modules- and linux-base- packages).
 c=/var/cache/kvm-fastinval-test
+b_debs="" b_pkgs=""
+for f in "$root$c"/*.deb; do
+	case ${f##*/} in linux-source-*) continue ;; esac
+	b_debs+=" ${f#"$root"}"
+	b_pkgs+=" $(dpkg-deb -f "$f" Package)"
+done
 check "$kb removed, then installed again with its source" "$logs/kernel-b.log" sh -c "
-	scripts/pkg-chroot.sh run '$root' apt-get purge -y -q linux-image-$kb linux-headers-$kb &&
+	scripts/pkg-chroot.sh run '$root' apt-get purge -y -q$b_pkgs &&
 	scripts/pkg-chroot.sh run '$root' sh -c 'apt-get install -y -q --no-install-recommends $c/linux-source-${sb}_*.deb &&
-		apt-get install -y -q --no-install-recommends $c/linux-image-*.deb $c/linux-headers-*.deb'"
+		apt-get install -y -q --no-install-recommends$b_debs'"
 ko_b=$(module_of "$kb")
 [ -n "$ko_b" ] && [ "$(module_of "$ka")" = "$ko_a" ] && grep -q 'dkms' "$logs/kernel-b.log"
 result $? "installing $kb built kvm-fastinval for it through the kernel hook; $ka untouched"
+# Which hooks ran (Debian 13's dkms prints nothing when it finds ours built).
+sed -nE 's|^(/etc/kernel/[a-z_]+\.d/dkms):\r?$|#   hook: \1|p' "$logs/kernel-b.log"
 signer=$( [ -z "$ko_b" ] || inroot modinfo -F signer "${ko_b#"$root"}")
 [ "$signer" = "DKMS module signing key" ]
 result $? "$kb module signed too (signer: '$signer')"
+# dkms 3.1+ (Debian 13's) moves the distro's kvm.ko away while ours is
+# installed, unless dkms.conf's POST_INSTALL puts it back: switch off and
+# the boots below load it.
+bad=""
+for k in "$ka" "$kb"; do
+	p=$(inroot dpkg -S "modules/$k/kernel/arch/x86/kvm/kvm.ko" 2>/dev/null | cut -d: -f1)
+	if [ -z "$p" ] || inroot dpkg -V "$p" | grep -q '/kvm/kvm\.ko'; then
+		bad+=" $k"
+	fi
+done
+[ -z "$bad" ]
+result $? "the distro's kvm.ko stays in place beside ours, unchanged (dpkg -V)${bad:+; not for:$bad}"
 
 # -- 3. boots -------------------------------------------------------------------
 mkdir -p build/pkgtest/images
 for k in "$ka" "$kb"; do
-	ln -sfn ../root "build/pkgtest/images/$k"
+	ln -sfn "../${root##*/}" "build/pkgtest/images/$k"
 	# Built by test-all's per-kernel loop already, unless run alone.
 	[ -x "build/selftests/$k/vm_hold" ] && [ -n "$(ls "build/selftests/$k/upstream" 2>/dev/null)" ] ||
 		scripts/build-upstream-selftests.sh "$k" "build/selftests/$k" >"$logs/selftests-$k.log" 2>&1
@@ -124,6 +165,9 @@ done
 # boot NAME KVER MODE MODULE: a boot-test of the chroot's kernel, one result.
 boot() {
 	local name=$1 k=$2 log=$logs/boot-$1.log s
+	# Collect the chroot's distro modules anew: boot-test's cached set may
+	# be of another root (a fresh one each run) and hide a kvm.ko gone.
+	rm -f "build/boot-test/$k/modules.cpio.stamp"
 	IMAGES_DIR=build/pkgtest/images MODULE=$4 BOOT_MODE=$3 BOOT_NAME=pkg-$name \
 		MODPROBE_ROOT=$root SWITCH=$root/usr/sbin/kvm-fastinval-switch \
 		SELFTESTS=build/selftests/$k scripts/boot-test.sh "$k" >"$log" 2>&1
@@ -155,5 +199,38 @@ st=$(inroot dpkg-query -W -f '${db:Status-Abbrev}' kvm-fastinval-dkms 2>/dev/nul
 [ -z "$(find "$root/usr/src" "$root/etc" -name '*fastinval*')" ] && [ "${st# }" != rc ] && [ "${st:0:2}" != ii ]
 result $? "purge: nothing of the package left (status '${st}')"
 boot removed "$kb" stock none
+
+# -- 5. the release's own lintian, debhelper and dh-dkms ------------------------
+[ "$release" != "$host" ] || finish
+check "$release's lintian, debhelper, dh-dkms, build-essential installed in the chroot (cached .debs)" \
+	"$logs/tools.log" inroot sh -c "dpkg -i $c/tools/*.deb" || finish
+tools=$(inroot dpkg-query -W -f "\${Package} \${Version}, " lintian debhelper dh-dkms)
+note "${tools%, }"
+inroot lintian "/tmp/$(basename "$deb")" >"$logs/lintian.log" 2>&1
+rc=$?
+grep -v "root privileges" "$logs/lintian.log" | sed "s/^/#   /"
+result $rc "$release's lintian reports no errors on the host's .deb"
+# As make deb does it, in the chroot.
+src=/tmp/build/kvm-fastinval-$version
+rm -rf "$root/tmp/build"
+make -s dkms-source DEST="$root$src" && cp -a packaging/debian "$root$src/debian"
+check "dpkg-buildpackage in the chroot builds the .deb ($release's debhelper, dh-dkms)" "$logs/deb-build.log" \
+	inroot sh -c "cd $src && dpkg-buildpackage -b -us -uc"
+rdeb=$root/tmp/build/$(basename "$deb")
+# files FILE.deb: each file's mode, owner and path, and its md5sum.
+files() {
+	dpkg-deb --fsys-tarfile "$1" | tar -tv | awk '{ print $1, $2, $6 }' | sort
+	dpkg-deb --ctrl-tarfile "$1" | tar -xO ./md5sums | sort
+}
+diff <(files "$deb") <(files "$rdeb") >"$logs/deb-diff.log" 2>&1
+rc=$?
+sed 's/^/#   /' "$logs/deb-diff.log" | head -n 20
+result $rc "the $release-built .deb has the host's files: paths, modes, owners, md5sums"
+# What debhelper and dh-dkms generate may differ (their versions in
+# comments, the Depends they add): shown, not a failure.
+for f in control postinst prerm postrm; do
+	diff <(dpkg-deb -I "$deb" "$f" 2>/dev/null) <(dpkg-deb -I "$rdeb" "$f" 2>/dev/null) |
+		sed -n "s/^[<>] /#   $f: &/p"
+done
 
 finish
