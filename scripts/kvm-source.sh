@@ -14,6 +14,8 @@
 # The queue of a series: src/patches/common/*.patch, which every series
 # shares, and src/patches/<series>/*.patch; a series patch of the same file
 # name as a common one replaces it. Applied in file name order.
+# src/patches/<series>/minimum-version: the oldest point release it
+# applies to, if not the first (older ones are refused).
 #
 # KSRC=<tree or tarball> names the source; without it the Debian package
 # linux-source-<series> (/usr/src/linux-source-<series>.tar.xz) is used and
@@ -63,7 +65,7 @@ makefile_version() {
 }
 
 check_target() {
-	local kver=$1 kdir=$2
+	local kver=$1 kdir=$2 min
 
 	[ -f "$kdir/Makefile" ] ||
 		die "no kernel headers for $kver in $kdir: install linux-headers-$kver, or set KDIR="
@@ -84,6 +86,11 @@ check_target() {
 	series=${kernel_version%.*}
 	if [ "$series" = common ] || [ ! -d "$patches/$series" ]; then
 		die "kernel series $series ($kver) is not supported; supported: $(series_list | paste -sd ' ')"
+	fi
+	# A queue may need a point release of its series or later.
+	min=$(grep -v '^#' "$patches/$series/minimum-version" 2>/dev/null || true)
+	if [ -n "$min" ] && [ "$(printf '%s\n' "$min" "$kernel_version" | sort -V | head -n 1)" != "$min" ]; then
+		die "$kver is Linux $kernel_version, older than $min, the oldest the $series patch queue applies to: install a newer $series kernel (the newest your distribution offers)"
 	fi
 }
 
