@@ -48,13 +48,17 @@ packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-dev
 	  dkms dpkg-dev flex bison rsync cpio file uuid-dev"
 packages=$(echo "$packages" | tr -s ' \n\t' '  ')
 key=v1
+# One setup at a time per root (test-all builds one kernel while another's
+# boots build in the same root); CMD itself runs unlocked.
+mkdir -p "${root%/*}"
+exec 9>"$root.lock"
+flock 9
 if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
 	command -v mmdebstrap >/dev/null ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			mmdebstrap >/dev/null
 	echo "  ROOT    $release (mmdebstrap, ${root#"$top"/})" >&2
 	rm -rf --one-file-system "$root"
-	mkdir -p "${root%/*}"
 	mmdebstrap --variant=minbase --include="${packages// /,}" \
 		--aptopt='APT::Install-Recommends "false"' \
 		"$release" "$root" "$("$top/scripts/debian-apt.sh" "$release" sources)" \
@@ -82,6 +86,7 @@ if ! inroot sh -c "dpkg-query -W -f '\${Version}\n' linux-headers-$kver linux-so
 		die "cannot install linux-headers-$kver and linux-source-$series $version in the $release root"
 fi
 
+exec 9>&-
 cd "$top"
 exec env CHROOT_BIND="$top" "$top/scripts/pkg-chroot.sh" run "$root" \
 	sh -c 'cd "$1" 2>/dev/null || cd "$2"; shift 2; exec env IN_BUILD_ROOT=1 "$@"' sh "$PWD" "$top" "$@"

@@ -7,7 +7,8 @@
 # the bare minbase tarball is cached, for the day) gets this working tree's
 # files (committed and not, never build/) in /root/kvm-fastinval and runs
 # there, as root: scripts/deps.sh, then for each supported kernel
-# `make KVER=<kver> -j1` (one job, as DKMS on a one-CPU host),
+# `make KVER=<kver> -j1` (one job, as DKMS on a one-CPU host; Debian 13's
+# kernels in a trixie root made inside, scripts/build-root.sh),
 # scripts/dkms-private.sh and scripts/build-upstream-selftests.sh.
 # --full or FRESH_FULL=1: ./scripts/test-all.sh instead.
 #
@@ -161,7 +162,8 @@ fi
 step "scripts/deps.sh installs what the build needs" "$logs/deps.log" inroot scripts/deps.sh ||
 	finish
 inroot scripts/debian-kernels.sh list >"$logs/kernels.log" 2>&1
-kvers=$(awk 'NF == 3 { print $2 }' "$logs/kernels.log")
+# SERIES KVER VERSION RELEASE; a kernel of another release builds in its root.
+kvers=$(awk 'NF == 4 { print $2 }' "$logs/kernels.log")
 if [ -n "$kvers" ]; then
 	result 0 "supported kernels: $(echo "$kvers" | tr '\n' ' ')"
 else

@@ -6,9 +6,10 @@
 # no-op rebuild, ABI check, DKMS build in a private tree, test programs, the
 # QEMU boot test of the DKMS-built module and the curated upstream KVM
 # selftests against the stock kvm.ko with our kvm-fastinval kselftests
-# (scripts/upstream-selftests.sh); then
-# the packaging tests (scripts/pkg-test.sh: .deb, .rpm, install flow in a
-# chroot, switch-over). KTAP-style lines, a summary, exit 1 on any failure.
+# (scripts/upstream-selftests.sh), a kernel's boots beside the next one's
+# build; then the packaging tests per Debian release (scripts/pkg-test.sh:
+# .deb, .rpm, install flow in a chroot, switch-over). KTAP-style lines, a
+# summary, exit 1 on any failure.
 # Logs: build/logs/.
 set -uo pipefail
 
@@ -75,6 +76,10 @@ refused "refuses a kernel without headers" "install linux-headers-0.0.0-none" \
 	make KVER=0.0.0-none
 refused "refuses an unsupported kernel series" "kernel series 5.10 (5.10.0-fake) is not supported" \
 	make KVER=5.10.0-fake KDIR="$fake"
+printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 95\n' >"$fake/Makefile"
+refused "refuses a point release older than its queue's minimum" "older than 6.12.117, the oldest the 6.12 patch queue applies to" \
+	make KVER=6.12.95-fake KDIR="$fake"
+printf 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n' >"$fake/Makefile"
 printf 'CONFIG_ARM64=y\nCONFIG_KVM=m\n' >"$fake/include/config/auto.conf"
 refused "refuses a non-x86_64 kernel" "is not an x86_64 kernel" \
 	make KVER=5.10.0-fake KDIR="$fake"
@@ -98,7 +103,7 @@ refused "refuses a linux-source package of another version" "install the matchin
 	scripts/build-root.sh "$first" env PATH="$fake/bin:$PATH" FAKE_SOURCE="ii 0.0-fake" make KVER="$first"
 refused "refuses to build without the linux-source package" "is missing: install it with 'apt-get install linux-source-$series=" \
 	scripts/build-root.sh "$first" env PATH="$fake/bin:$PATH" FAKE_SOURCE= make KVER="$first"
-[ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ]
+[ ! -e build/0.0.0-none ] && [ ! -e build/5.10.0-fake ] && [ ! -e build/6.12.95-fake ]
 result $? "refused builds leave no build tree behind"
 # dkms.conf's BUILD_EXCLUSIVE_KERNEL admits exactly the series with a queue.
 re=$(sed -n 's/^BUILD_EXCLUSIVE_KERNEL="\(.*\)"/\1/p' dkms.conf)
@@ -121,6 +126,48 @@ got=$(scripts/build-root.sh "$first" env MAKEFLAGS=w MAKELEVEL=1 \
 [ "$got" = "$series" ]
 result $? "the kernel series is read right under a recursive make (got '$got')"
 
+# boots KVER KO: the QEMU boots of one kernel (one TCG thread, one core),
+# logs only: they run in the background while the next kernel builds.
+boots() {
+	local kver=$1 ko=$2 log=$logs/$1
+	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" >"$log/boot-test.log" 2>&1
+	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
+	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
+}
+
+# report: wait for the kernel's boots started last, then their results.
+pending=
+report() {
+	local kver pid t0 log
+	[ -n "$pending" ] || return 0
+	read -r kver pid t0 <<<"$pending"
+	pending=
+	log=$logs/$kver
+	wait "$pid"
+	note "--- $kver: boots done in $(($(date +%s) - t0)) s"
+	sections+="$kver boots $(($(date +%s) - t0)) s, "
+
+	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
+	sed 's/^/    /' "$log/boot-test.log"
+	sub_result "$log/boot-test.log" "$kver: " "$kver: boot test"
+	tap_valid "$log/boot-test.log"
+	result $? "$kver: the boot test's TAP is valid (TAP::Parser)"
+
+	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set), and our kselftests"
+	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/    /'
+	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
+		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko; kvm-fastinval kselftests pass"
+	tap_valid "$log/upstream-selftests.log"
+	result $? "$kver: the upstream selftest report's TAP is valid (TAP::Parser)"
+
+	note "benchmark smoke run and kvm-fastinval-stat on a trace recorded in the guest (no timing asserted)"
+	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/    /'
+	sub_result "$log/bench-smoke.log" "$kver: bench smoke: " \
+		"$kver: fastinval_bench smoke run, kvm-fastinval-stat on a guest trace"
+}
+
+# Per kernel: the builds, then its boots in the background while the next
+# kernel builds (QEMU runs one TCG thread: the other core builds).
 sections=
 while read -r series kver version release; do
 	t0=$(date +%s)
@@ -153,39 +200,31 @@ while read -r series kver version release; do
 	note "building the test programs"
 	check "$kver: test programs build" "$log/selftests.log" \
 		scripts/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
+	sections+="$kver build $(($(date +%s) - t0)) s, "
 
-	note "boot test of the DKMS-built module (QEMU TCG, nested SVM)"
-	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" 2>&1 |
-		tee "$log/boot-test.log" | sed 's/^/    /'
-	sub_result "$log/boot-test.log" "$kver: " "$kver: boot test"
-	tap_valid "$log/boot-test.log"
-	result $? "$kver: the boot test's TAP is valid (TAP::Parser)"
-
-	note "upstream KVM selftests, stock kvm.ko vs kvm-fastinval, TDP and shadow (curated set), and our kselftests"
-	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
-	grep -E '^(#|not ok )' "$log/upstream-selftests.log" | sed 's/^/    /'
-	sub_result "$log/upstream-selftests.log" "$kver: upstream selftests (ci): " \
-		"$kver: upstream KVM selftests on kvm-fastinval as on stock kvm.ko; kvm-fastinval kselftests pass"
-	tap_valid "$log/upstream-selftests.log"
-	result $? "$kver: the upstream selftest report's TAP is valid (TAP::Parser)"
-
-	note "benchmark smoke run and kvm-fastinval-stat on a trace recorded in the guest (no timing asserted)"
-	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
-	grep -E '^not ok ' "$log/bench-smoke.log" | sed 's/^/    /'
-	sub_result "$log/bench-smoke.log" "$kver: bench smoke: " \
-		"$kver: fastinval_bench smoke run, kvm-fastinval-stat on a guest trace"
-	sections+="$kver $(($(date +%s) - t0)) s, "
+	report
+	note "$kver: boot test, upstream selftests and bench smoke started (QEMU, in the background)"
+	boots "$kver" "$ko" </dev/null &
+	pending="$kver $! $(date +%s)"
 done <<<"$targets"
 
-# Packaging (scripts/pkg-test.sh): with the full suite, or PKG_TEST=1.
+# Packaging (scripts/pkg-test.sh), per Debian release of the kernels: with
+# the full suite, or PKG_TEST=1. The host's release first, beside the last
+# kernel's boots; a release's package test boots that release's kernels, so
+# it waits for their boots.
 if [ "${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}" = 1 ]; then
-	note "--- packaging: .deb, .rpm, install flow in a Debian 12 chroot, switch-over"
-	t0=$(date +%s)
-	relay "pkg: " pkg-test "$logs/pkg-test.log" scripts/pkg-test.sh
-	sections+="packaging $(($(date +%s) - t0)) s, "
+	host=$(scripts/debian-kernels.sh host)
+	for r in $host $(echo "$targets" | awk -v h="$host" '$4 != h { print $4 }' | sort -u); do
+		[ "$(echo "$targets" | awk -v k="${pending%% *}" '$2 == k { print $4 }')" != "$r" ] || report
+		note "--- packaging, Debian $r: .deb$([ "$r" = "$host" ] && echo ", .rpm"), install flow in a chroot, kernel hook, switch-over"
+		t0=$(date +%s)
+		relay "pkg $r: " pkg-test "$logs/pkg-test-$r.log" scripts/pkg-test.sh "$r"
+		sections+="packaging $r $(($(date +%s) - t0)) s, "
+	done
 else
 	note "packaging tests skipped (kernels named; PKG_TEST=1 runs them)"
 fi
+report
 
 echo "1..$n"
 note "took $(($(date +%s) - start)) s (${sections%, })"
