@@ -65,6 +65,20 @@ fi
 [ -n "$targets" ] || { note "no supported kernel to test"; exit 1; }
 note "kernels: $(echo "$targets" | awk '{ printf "%s%s (%s %s)", sep, $2, $4, $3; sep = ", " }')"
 
+# The package tests' chroot bases (mmdebstrap: mostly download and unpack,
+# ~1.5 GB each when not cached) are made in the background meanwhile; the
+# package tests wait for them.
+pkg=${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}
+host=$(scripts/debian-kernels.sh host)
+releases="$host $(echo "$targets" | awk -v h="$host" '$4 != h { print $4 }' | sort -u)"
+bases=
+if [ "$pkg" = 1 ]; then
+	for r in $releases; do
+		RELEASE=$r scripts/pkg-chroot.sh base >"$logs/pkg-base-$r.log" 2>&1 || true
+	done </dev/null &
+	bases=$!
+fi
+
 # Bad build input is refused before anything is compiled.
 first=$(echo "$targets" | awk 'NR == 1 { print $2 }')
 fake=$top/build/tmp/fake-kdir
@@ -212,9 +226,9 @@ done <<<"$targets"
 # the full suite, or PKG_TEST=1. The host's release first, beside the last
 # kernel's boots; a release's package test boots that release's kernels, so
 # it waits for their boots.
-if [ "${PKG_TEST:-$([ $# -eq 0 ] && echo 1)}" = 1 ]; then
-	host=$(scripts/debian-kernels.sh host)
-	for r in $host $(echo "$targets" | awk -v h="$host" '$4 != h { print $4 }' | sort -u); do
+if [ "$pkg" = 1 ]; then
+	wait "$bases"
+	for r in $releases; do
 		[ "$(echo "$targets" | awk -v k="${pending%% *}" '$2 == k { print $4 }')" != "$r" ] || report
 		note "--- packaging, Debian $r: .deb$([ "$r" = "$host" ] && echo ", .rpm"), install flow in a chroot, kernel hook, switch-over"
 		t0=$(date +%s)
