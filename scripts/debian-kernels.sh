@@ -72,15 +72,15 @@ list() {
 }
 
 list_apt() {
-	local r s f ver names images_of kver
+	local r s f ver vers names images_of images kver
 	local -A seen=()
 	for r in $releases; do
 		names=$(apt_of "$r" apt-cache pkgnames linux-image-)
 		for s in $("$top/scripts/kvm-source.sh" series); do
-			# Exact names: apt takes an unknown name with dots as a regex.
-			ver=$(apt_of "$r" apt-cache policy "linux-source-$s" 2>/dev/null |
-			      awk -v p="linux-source-$s:" '$0 == p { f = 1 } f && /Candidate:/ { print $2; exit }')
-			[ -n "$ver" ] && [ "$ver" != "(none)" ] || continue
+			# Every version of the source, newest first: a new one is
+			# often published before its signed image.
+			vers=$(versions "$r" "linux-source-$s" | awk '{ print $2 }' | sort -Vr -u)
+			[ -n "$vers" ] || continue
 			for f in $all_flavours; do
 				# Signed images of this series and flavour, matched on
 				# the exact version; "amd64" is neither rt- nor cloud-.
@@ -88,16 +88,20 @@ list_apt() {
 					    grep -vE -- "-(rt|cloud)-$f$" || true)
 				[ -n "$images_of" ] || continue
 				# shellcheck disable=SC2086 # one package per word
-				kver=$(versions "$r" $images_of | awk -v v="$ver" '$2 == v { print $1 }' |
-				       sed 's/^linux-image-//' | sort -V | tail -n 1)
-				if [ -z "$kver" ]; then
-					echo "debian-kernels: $r: no linux-image of version $ver for series $s ($f)" >&2
-					continue
-				fi
-				if ! versions "$r" "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver"; then
+				images=$(versions "$r" $images_of)
+				kver=
+				for ver in $vers; do
+					kver=$(awk -v v="$ver" '$2 == v { print $1 }' <<<"$images" |
+					       sed 's/^linux-image-//' | sort -V | tail -n 1)
+					if [ -z "$kver" ]; then
+						echo "debian-kernels: $r: no linux-image of version $ver for series $s ($f) yet" >&2
+						continue
+					fi
+					versions "$r" "linux-headers-$kver" | grep -qxF "linux-headers-$kver $ver" && break
 					echo "debian-kernels: $r: no linux-headers-$kver of version $ver" >&2
-					continue
-				fi
+					kver=
+				done
+				[ -n "$kver" ] || continue
 				seen[$s]=1
 				echo "$s $kver $ver $r $f"
 			done
