@@ -22,15 +22,18 @@ command -v dkms >/dev/null || { echo "dkms-private: dkms is not installed (apt-g
 
 src=$root/source/$name-$version
 make -s -C "$top" dkms-source DEST="$src"
-mkdir -p "$root/tree" "$root/install/$kver"
-
 dkms_args=(--dkmstree "$root/tree" --sourcetree "$root/source"
 	   --installtree "$root/install" --kernelsourcedir "$kdir" --no-depmod)
 
+mkdir -p "$root/tree"
 # A stale registration of the same version would make "add" fail.
 dkms remove "$name/$version" -k "$kver" "${dkms_args[@]}" >/dev/null 2>&1 || true
 rm -rf "${root:?}/tree/$name"
+# And an earlier install for KVER: dkms 3.0 will not replace a module of the
+# same version it does not know, keeps it and still succeeds.
+rm -rf "${root:?}/install/$kver"
 
+mkdir -p "$root/install/$kver"
 echo "  DKMS    add $name/$version"
 dkms add "$name/$version" "${dkms_args[@]}" >"$root/add.log" 2>&1 ||
 	{ cat "$root/add.log" >&2; exit 1; }
