@@ -11,6 +11,9 @@
 #   debian-kernels.sh line KVER     KVER's line (any flavour), if supported
 #   debian-kernels.sh release KVER  the release KVER comes from, if supported
 #   debian-kernels.sh host          the host's release (Debian codename)
+#   debian-kernels.sh apt RELEASE apt-get|apt-cache ARGS...
+#                                   that release's apt: the host's own, or
+#                                   debian-apt.sh's private one
 #   debian-kernels.sh fetch KVER    unpack the image (with its modules) into
 #                                   build/images/KVER for QEMU boots; for a
 #                                   kernel of the host's release also install
@@ -174,6 +177,12 @@ list) [ $# -eq 1 ] || die "usage: $0 list"; list ;;
 line) [ $# -eq 2 ] || die "usage: $0 line KVER"; line_of "$2" ;;
 release) [ $# -eq 2 ] || die "usage: $0 release KVER"; line_of "$2" | awk '{ print $4 }' ;;
 host) echo "$host" ;;
+apt)
+	[ $# -ge 3 ] && { [ "$3" = apt-get ] || [ "$3" = apt-cache ]; } ||
+		die "usage: $0 apt RELEASE apt-get|apt-cache ARGS..."
+	shift
+	apt_of "$@"
+	;;
 fetch) [ $# -eq 2 ] || die "usage: $0 fetch KVER"; fetch "$2" ;;
-*) die "usage: $0 list | line KVER | release KVER | host | fetch KVER" ;;
+*) die "usage: $0 list | line KVER | release KVER | host | apt RELEASE CMD... | fetch KVER" ;;
 esac

@@ -64,13 +64,7 @@ run_in() {
 }
 
 # apt-cache of the root's release: the host's own, or a private one.
-apt_cache() {
-	if [ "$release" = "$host" ]; then
-		apt-cache "$@"
-	else
-		"$top/scripts/debian-apt.sh" "$release" apt-cache "$@"
-	fi
-}
+apt_cache() { "$top/scripts/debian-kernels.sh" apt "$release" apt-cache "$@"; }
 
 base() {
 	local host targets a_s a_k a_v b_s b_k b_v b_in pkgs key tar debs extra tools="" c=/var/cache/kvm-fastinval-test
