@@ -251,11 +251,12 @@ set +e
 # KVM on PREEMPT_RT refuses to load without X86_FEATURE_CONSTANT_TSC
 # (x86.c), which an AMD guest gets only from CPUID's invariant TSC bit.
 # TCG does not offer that bit, but its TSC does run at a constant rate:
-# force it, for RT kernels only.
+# force it, for RT kernels only (their config says so; 7.x keeps it
+# beside the modules).
 # And RT's threaded 8250 interrupt falls behind the file channel's output
 # (ttyS1, the bench's traces): "irq 3: nobody cared", IRQ disabled.
 cpu=max
-if [[ $kver == *-rt-* ]]; then
+if grep -qsx 'CONFIG_PREEMPT_RT=y' "$image/boot/config-$kver" "$image/$moddir/config"; then
 	cpu=max,+invtsc,x-force-features=on
 	append+=" noirqdebug"
 fi
