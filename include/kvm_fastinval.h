@@ -66,7 +66,7 @@ struct kvm_fastinval_zap {
 	u64 share_ns;		/* hold at least this long before yielding to waiters */
 	u64 t_start;		/* ktime_get_ns() at the start */
 	u64 t_lock;		/* local_clock() when mmu_lock was taken */
-	u64 t_unlock;		/* local_clock() when it was last released */
+	u64 t_relock;		/* local_clock() when a yield asked for it again */
 	u64 t_batch;		/* local_clock() when the batch started */
 	u64 batch;		/* pages (or SPTEs) in the current batch */
 	u64 pages[KVM_FASTINVAL_NR_PHASES];
@@ -77,6 +77,8 @@ struct kvm_fastinval_zap {
 
 /* Per-VM state, from kvm_arch_init_vm() to kvm_arch_destroy_vm(). */
 void kvm_fastinval_vm_init(struct kvm *kvm);
+/* kvm.ko unload: no VM is left. */
+void kvm_fastinval_exit(void);
 void kvm_fastinval_vm_destroy(struct kvm *kvm);
 void kvm_fastinval_vm_debugfs(struct kvm *kvm);
 
@@ -100,10 +102,26 @@ void kvm_fastinval_locked(struct kvm_fastinval_zap *z);
 /* Called once mmu_lock is no longer held.  Emits the end event. */
 void kvm_fastinval_end(struct kvm_fastinval_zap *z);
 
+/* Gfn and TDP walks read the clock every this many checks. */
+#define KVM_FASTINVAL_CLOCK_EVERY	16
+
 static inline void kvm_fastinval_add(struct kvm_fastinval_zap *z, u64 n)
 {
 	if (z)
 		z->batch += n;
+}
+
+/*
+ * As kvm_fastinval_add(), for a step of a gfn or TDP walk that cost more
+ * than a few clock reads (it freed a page table, or zapped shadow pages):
+ * the next kvm_fastinval_need_break() reads the clock.
+ */
+static inline void kvm_fastinval_add_costly(struct kvm_fastinval_zap *z, u64 n)
+{
+	if (z) {
+		z->batch += n;
+		z->checks = KVM_FASTINVAL_CLOCK_EVERY - 1;
+	}
 }
 
 /*

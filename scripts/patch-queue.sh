@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 patches=$top/src/patches
 die() { echo "patch-queue: $*" >&2; exit 1; }
 usage() { die "usage: $0 tree KVER DEST [SERIES] | refresh SERIES GITDIR [BASE]"; }
-git_() { git -c user.name=kvm-fastinval -c user.email=kvm-fastinval@localhost "$@"; }
+git_() { git -c user.name="kvm-fastinval developers" -c user.email=kvm-fastinval@localhost "$@"; }
 
 # A patch without what changes when only its context moves or it is made
 # again: date, series numbering (and the subject's folding), blob ids, hunk

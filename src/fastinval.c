@@ -44,8 +44,6 @@
 #define FASTINVAL_STOCK_BATCH	10	/* the distro's BATCH_ZAP_PAGES */
 #define FASTINVAL_BATCH_MAX	65536
 #define FASTINVAL_BUDGET_MAX	1000000	/* 1 s */
-/* Gfn and TDP walks read the clock every this many checks. */
-#define FASTINVAL_CLOCK_EVERY	16
 /*
  * Waiters on mmu_lock get it once the zap has held it this many times as long
  * as the zap last waited to take it back: however long they keep it, the zap
@@ -233,6 +231,13 @@ void kvm_fastinval_vm_destroy(struct kvm *kvm)
 	kfree(xa_erase(&fastinval_vms, (unsigned long)kvm));
 }
 
+void kvm_fastinval_exit(void)
+{
+	/* A VM holds its vendor module, and that holds kvm.ko. */
+	WARN_ON(!xa_empty(&fastinval_vms));
+	xa_destroy(&fastinval_vms);
+}
+
 static int fastinval_show(struct seq_file *m, void *unused)
 {
 	struct kvm_fastinval_vm *vm = m->private;
@@ -338,9 +343,11 @@ static void fastinval_start_hold(struct kvm_fastinval_zap *z)
 	z->checks = 0;
 	z->t_lock = local_clock();
 	z->t_batch = z->t_lock;
-	if (z->t_unlock)
-		z->share_ns = min(FASTINVAL_SHARE * (z->t_lock - z->t_unlock),
+	/* Only the wait for the lock itself, not time spent descheduled. */
+	if (z->t_relock)
+		z->share_ns = min(FASTINVAL_SHARE * (z->t_lock - z->t_relock),
 				  z->budget_ns);
+	z->t_relock = 0;
 }
 
 static void fastinval_end_hold(struct kvm_fastinval_zap *z,
@@ -351,7 +358,6 @@ static void fastinval_end_hold(struct kvm_fastinval_zap *z,
 	fastinval_close_batch(z, why, now, true);
 	z->longest_hold = max(z->longest_hold, now - z->t_lock);
 	z->locked = false;
-	z->t_unlock = now;
 }
 
 void kvm_fastinval_begin(struct kvm_fastinval_zap *z, struct kvm *kvm,
@@ -484,7 +490,7 @@ bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
 	/* Whatever the preemption model: rwlock_needbreak() may be 0. */
 	contended = rwlock_is_contended(lock);
 	/* Pages cost far more than a clock read, gfns and SPTEs may not. */
-	if (!contended && !z->min_batch && ++z->checks % FASTINVAL_CLOCK_EVERY)
+	if (!contended && !z->min_batch && ++z->checks % KVM_FASTINVAL_CLOCK_EVERY)
 		return false;
 	held = local_clock() - z->t_lock;
 	if (held > z->budget_ns) {
@@ -526,6 +532,7 @@ bool kvm_fastinval_yield(struct kvm_fastinval_zap *z, rwlock_t *lock,
 	else
 		write_unlock(lock);
 	cond_resched();
+	z->t_relock = local_clock();
 	if (shared)
 		read_lock(lock);
 	else

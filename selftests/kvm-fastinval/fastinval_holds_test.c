@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastinval_holds_test: every mmu_lock hold of every phase of every reason
+ * is at most the budget plus a bounded unit, at a size where whole 2MiB and
+ * 1GiB subtrees are zapped.
+ *
+ * A guest writes every 4KiB page of a slot of -s MiB (default 256) at
+ * 1 GiB, backed by 4KiB host pages: one 1GiB subtree with S/2 page tables
+ * under it (TDP MMU), or S/2 shadow page tables (shadow MMU).  With the
+ * guest's pages mapped again before each, the host then triggers:
+ *   - memslot_delete: deletes another, small, slot (all SPTEs zapped);
+ *   - memslot_move: moves that slot;
+ *   - nx_huge_pages: flips kvm.nx_huge_pages and back (two invalidations);
+ *   - mmio_gen_wrap (-w): toggles dirty logging on a one-page slot until
+ *     the memslot generation's MMIO bits wrap (262144 updates);
+ *   - slot_zap: with KVM_X86_QUIRK_SLOT_ZAP_ALL disabled, deletes the data
+ *     slot itself (6.12+: an older kernel has no such quirk, skip);
+ *   - teardown: frees the VM.
+ * Checked from the trace, fastinval_mode=bounded and the budget -b (default
+ * 5000 us, the module's default): each reason's start and end events, the
+ * batches add up (fi_check_inval()), no batch's lock_ns over the budget
+ * plus the README's margin ("Bound on a hold, for tests": +20 ms in an
+ * invalidation's first hold, +10 ms in the others; -m MS sets both), and
+ * the zaps did the work: at least the pages written as TDP SPTEs, or the
+ * page tables as shadow pages.
+ * The memslot delete then runs once more with fastinval_mode=stock, the
+ * distro's own holds, printed (not checked) as the scale of what is bounded.
+ *
+ *   fastinval_holds_test [-s MIB] [-b BUDGET_US] [-m MARGIN_MS] [-w]
+ */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+#include "fastinval_util.h"
+
+#define DATA_SLOT	10
+#define SMALL_SLOT	11
+#define GEN_SLOT	12
+#define DATA_GPA	(1UL << 30)
+#define SMALL_GPA_A	0xc0000000UL
+#define SMALL_GPA_B	0xc0200000UL
+#define GEN_GPA		0xc0400000UL
+#define PG		4096UL
+
+#ifndef KVM_CAP_DISABLE_QUIRKS2
+#define KVM_CAP_DISABLE_QUIRKS2 213
+#endif
+#ifndef KVM_X86_QUIRK_SLOT_ZAP_ALL
+#define KVM_X86_QUIRK_SLOT_ZAP_ALL (1 << 7)
+#endif
+/* 19 MMIO generation bits, the memslot generation steps by 2 (x86: 2 address spaces). */
+#define GEN_WRAP_UPDATES (1UL << 18)
+
+static uint64_t data_pages;
+static struct kvm_vm *vm;
+static struct kvm_vcpu *vcpu;
+
+static void guest_code(void)
+{
+	fi_guest_write_rounds(DATA_GPA, data_pages, 0);
+}
+
+/* One whole pass of the guest over its pages: all of them mapped again. */
+static void guest_pass(void)
+{
+	struct ucall uc;
+	int syncs = 0;
+
+	/* The pass in progress may have started before the invalidation. */
+	while (syncs < 2) {
+		vcpu_run(vcpu);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			syncs++;
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("unexpected exit %s", exit_reason_str(vcpu->run->exit_reason));
+		}
+	}
+}
+
+static char saved_batch[32], saved_budget[32], saved_mode[8], saved_nx[8];
+
+static void restore_params(void)
+{
+	fi_param_set("fastinval_batch_pages", saved_batch);
+	fi_param_set("fastinval_hold_budget_us", saved_budget);
+	fi_param_set("fastinval_mode", saved_mode);
+	if (saved_nx[0] == 'Y' || saved_nx[0] == 'N')
+		fi_param_set("nx_huge_pages", saved_nx[0] == 'Y' ? "Y" : "N");
+	fi_trace_stop();
+}
+
+static uint64_t first_limit, later_limit;
+
+/*
+ * The result line of one reason: @want invalidations at least (0: the
+ * reason's subtest was skipped before), every one complete, within the
+ * limits, and the zaps that follow a full guest pass did the work.
+ */
+static void check_reason(struct fi_trace *t, const char *reason, int want,
+			 uint64_t min_work)
+{
+	uint64_t first = 0, later = 0, work = 0;
+	int n = 0, bad = 0, over = 0, i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct fi_inval *in = &t->inv[i];
+		uint64_t w;
+
+		if (strcmp(in->reason, reason))
+			continue;
+		n++;
+		bad += fi_check_inval(in);
+		first = in->max_first_ns > first ? in->max_first_ns : first;
+		later = in->max_later_ns > later ? in->max_later_ns : later;
+		if (in->max_first_ns > first_limit || in->max_later_ns > later_limit)
+			over++;
+		w = fi_shadow_mode() ? in->e_zapped : in->e_tdp;
+		work = w > work ? w : work;
+		ksft_print_msg("%s id %lu: zapped %lu freed %lu tdp_sptes %lu, batches zap/commit/tdp %lu/%lu/%lu, releases c/r/b/d %lu/%lu/%lu/%lu, longest hold %.2f ms (first %.2f, later %.2f), %.1f ms\n",
+			       reason, in->id, in->e_zapped, in->e_freed, in->e_tdp,
+			       in->batches[FI_PH_ZAP], in->batches[FI_PH_COMMIT],
+			       in->batches[FI_PH_TDP], in->rel[0], in->rel[1],
+			       in->rel[2], in->rel[3], in->e_longest / 1e6,
+			       in->max_first_ns / 1e6, in->max_later_ns / 1e6,
+			       in->e_duration / 1e6);
+	}
+	ksft_test_result(n >= want && !bad && !over && work >= min_work,
+			 "%s: %d invalidations (want %d), %d incomplete, %d over budget + margin (longest first hold %.2f ms, later %.2f ms; limits %.1f, %.1f), most %s zapped %lu (want >= %lu)\n",
+			 reason, n, want, bad, over, first / 1e6, later / 1e6,
+			 first_limit / 1e6, later_limit / 1e6,
+			 fi_shadow_mode() ? "shadow pages" : "TDP SPTEs", work, min_work);
+}
+
+int main(int argc, char *argv[])
+{
+	int mib = 256, budget_us = 5000, margin_ms = -1, wrap = 0, opt, kmsg, n_nx = 0;
+	uint64_t i, min_work, wraps = 0;
+	struct fi_counters c;
+	struct fi_trace t;
+	char name[64], budget[16];
+	bool slot_zap;
+	double t0;
+	void *hva;
+
+	while ((opt = getopt(argc, argv, "s:b:m:wh")) != -1) {
+		switch (opt) {
+		case 's': mib = atoi(optarg); break;
+		case 'b': budget_us = atoi(optarg); break;
+		case 'm': margin_ms = atoi(optarg); break;
+		case 'w': wrap = 1; break;
+		default:
+			printf("usage: %s [-s MIB] [-b BUDGET_US] [-m MARGIN_MS] [-w]\n", argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (mib < 2 || mib > 1024 || mib % 2 || budget_us < 1)
+		ksft_exit_fail_msg("bad arguments: -s 2..1024 (even), -b >= 1\n");
+	data_pages = (uint64_t)mib << 8;
+	first_limit = budget_us * 1000UL + (margin_ms >= 0 ? margin_ms : 20) * 1000000UL;
+	later_limit = budget_us * 1000UL + (margin_ms >= 0 ? margin_ms : 10) * 1000000UL;
+	/* Page tables (TDP) or shadow pages (shadow) of the data: one per 2MiB. */
+	min_work = fi_shadow_mode() ? data_pages / 512 : data_pages;
+
+	ksft_print_header();
+	fi_require_module();
+	ksft_set_plan(8);
+	kmsg = fi_kmsg_mark();
+	fi_param_get("fastinval_batch_pages", saved_batch, sizeof(saved_batch));
+	fi_param_get("fastinval_hold_budget_us", saved_budget, sizeof(saved_budget));
+	fi_param_get("fastinval_mode", saved_mode, sizeof(saved_mode));
+	fi_param_get("nx_huge_pages", saved_nx, sizeof(saved_nx));
+	atexit(restore_params);
+	snprintf(budget, sizeof(budget), "%d", budget_us);
+	fi_param_must_set("fastinval_batch_pages", "10");
+	fi_param_must_set("fastinval_hold_budget_us", budget);
+	fi_param_must_set("fastinval_mode", "bounded");
+	ksft_print_msg("%s; fastinval_hold_budget_us=%d; %d MiB of 4KiB pages at 1 GiB\n",
+		       fi_mode_name(), budget_us, mib);
+	fi_trace_start();
+	fi_trace_filter_vm_pid(getpid());
+
+	vm = __vm_create_with_one_vcpu(&vcpu, data_pages / 512 + 64, guest_code);
+	fi_ucall_init(vm);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
+	hva = addr_gpa2hva(vm, DATA_GPA);
+	/* 4KiB host pages, so that the TDP MMU maps 4KiB SPTEs. */
+	TEST_ASSERT(!madvise(hva, data_pages * PG, MADV_NOHUGEPAGE), "madvise: %s",
+		    strerror(errno));
+	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GEN_GPA, GEN_SLOT, 1, 0);
+	sync_global_to_guest(vm, data_pages);
+	fi_vm_dir(vm, name, sizeof(name));
+
+	t0 = fi_now();
+	guest_pass();
+	ksft_print_msg("the guest wrote %lu pages in %.1f s\n", data_pages, fi_now() - t0);
+
+	vm_mem_region_delete(vm, SMALL_SLOT);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
+	guest_pass();
+	vm_mem_region_move(vm, SMALL_SLOT, SMALL_GPA_B);
+	guest_pass();
+
+	if (strcmp(saved_nx, "Y") && strcmp(saved_nx, "N")) {
+		ksft_print_msg("nx_huge_pages is '%s': not flipped\n", saved_nx);
+	} else {
+		fi_param_must_set("nx_huge_pages", saved_nx[0] == 'Y' ? "N" : "Y");
+		guest_pass();
+		fi_param_must_set("nx_huge_pages", saved_nx);
+		guest_pass();
+		n_nx = 2;
+	}
+
+	if (wrap) {
+		TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
+		t0 = fi_now();
+		for (i = 0; i < GEN_WRAP_UPDATES + 64 && !wraps; i++) {
+			vm_mem_region_set_flags(vm, GEN_SLOT, i % 2 ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
+			if (i % 4096 == 4095) {
+				TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
+				wraps = fi_counter(&c, "invalidations_mmio_gen_wrap");
+				if (i % 65536 == 65535)
+					ksft_print_msg("%lu memslot updates in %.1f s\n", i + 1,
+						       fi_now() - t0);
+			}
+		}
+		ksft_print_msg("mmio generation wrapped after %lu memslot updates, %.1f s\n",
+			       i, fi_now() - t0);
+		guest_pass();
+	}
+
+	slot_zap = kvm_check_cap(KVM_CAP_DISABLE_QUIRKS2) & KVM_X86_QUIRK_SLOT_ZAP_ALL;
+	if (slot_zap) {
+		vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
+		vm_mem_region_delete(vm, DATA_SLOT);
+	}
+	kvm_vm_free(vm);
+
+	fi_trace_read(&t, name);
+	TEST_ASSERT(!t.lost, "the trace buffer overflowed");
+	check_reason(&t, "memslot_delete", 1, min_work);
+	check_reason(&t, "memslot_move", 1, min_work);
+	if (n_nx)
+		check_reason(&t, "nx_huge_pages", n_nx, min_work);
+	else
+		ksft_test_result_skip("nx_huge_pages: the parameter is '%s'\n", saved_nx);
+	if (wrap)
+		check_reason(&t, "mmio_gen_wrap", 1, min_work);
+	else
+		ksft_test_result_skip("mmio_gen_wrap: takes %lu memslot updates, run with -w\n",
+				      GEN_WRAP_UPDATES);
+	if (slot_zap)
+		/* The guest's page tables are not in the slot: its leaves only, not counted. */
+		check_reason(&t, "slot_zap", 1, 0);
+	else
+		ksft_test_result_skip("slot_zap: no KVM_X86_QUIRK_SLOT_ZAP_ALL to disable\n");
+	check_reason(&t, "teardown", 1, 0);
+	free(t.inv);
+
+	/* The scale of it: the distro's own holds, same size, same operation. */
+	fi_param_must_set("fastinval_mode", "stock");
+	fi_write_file(FI_TRACEFS "/trace", "");
+	vm = __vm_create_with_one_vcpu(&vcpu, data_pages / 512 + 64, guest_code);
+	fi_ucall_init(vm);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
+	madvise(addr_gpa2hva(vm, DATA_GPA), data_pages * PG, MADV_NOHUGEPAGE);
+	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
+	sync_global_to_guest(vm, data_pages);
+	fi_vm_dir(vm, name, sizeof(name));
+	guest_pass();
+	vm_mem_region_delete(vm, SMALL_SLOT);
+	fi_trace_read(&t, name);
+	ksft_test_result(t.n == 1 && t.inv[0].stock && !fi_check_inval(&t.inv[0]),
+			 "fastinval_mode=stock, memslot_delete: longest hold %.2f ms (%lu batches)\n",
+			 t.n ? t.inv[0].e_longest / 1e6 : 0.0, t.n ? t.inv[0].e_batches : 0);
+	free(t.inv);
+	kvm_vm_free(vm);
+	fi_kmsg_result(kmsg);
+	ksft_finished();
+}
