@@ -87,16 +87,6 @@ static uint64_t run_round(void)
 	}
 }
 
-static char saved_batch[32], saved_budget[32], saved_stock[8];
-
-static void restore_params(void)
-{
-	fi_param_set("fastinval_batch_pages", saved_batch);
-	fi_param_set("fastinval_hold_budget_us", saved_budget);
-	fi_param_set("fastinval_mode", saved_stock);
-	fi_trace_stop();
-}
-
 #define DELTA(name) (fi_counter(&c1, name) - fi_counter(&c0, name))
 
 int main(int argc, char *argv[])
@@ -131,10 +121,7 @@ int main(int argc, char *argv[])
 	fi_require_module();
 	ksft_set_plan(11);
 	kmsg = fi_kmsg_mark();
-	fi_param_get("fastinval_batch_pages", saved_batch, sizeof(saved_batch));
-	fi_param_get("fastinval_hold_budget_us", saved_budget, sizeof(saved_budget));
-	fi_param_get("fastinval_mode", saved_stock, sizeof(saved_stock));
-	atexit(restore_params);
+	fi_params_save();
 	snprintf(budget, sizeof(budget), "%d", budget_us);
 	fi_param_must_set("fastinval_batch_pages", "1");
 	fi_param_must_set("fastinval_hold_budget_us", budget);

@@ -81,16 +81,12 @@ static void guest_pass(void)
 	}
 }
 
-static char saved_batch[32], saved_budget[32], saved_mode[8], saved_nx[8];
+static char saved_nx[8];
 
-static void restore_params(void)
+static void restore_nx(void)
 {
-	fi_param_set("fastinval_batch_pages", saved_batch);
-	fi_param_set("fastinval_hold_budget_us", saved_budget);
-	fi_param_set("fastinval_mode", saved_mode);
 	if (saved_nx[0] == 'Y' || saved_nx[0] == 'N')
-		fi_param_set("nx_huge_pages", saved_nx[0] == 'Y' ? "Y" : "N");
-	fi_trace_stop();
+		fi_param_set("nx_huge_pages", saved_nx);
 }
 
 static uint64_t first_limit, later_limit;
@@ -169,11 +165,9 @@ int main(int argc, char *argv[])
 	fi_require_module();
 	ksft_set_plan(8);
 	kmsg = fi_kmsg_mark();
-	fi_param_get("fastinval_batch_pages", saved_batch, sizeof(saved_batch));
-	fi_param_get("fastinval_hold_budget_us", saved_budget, sizeof(saved_budget));
-	fi_param_get("fastinval_mode", saved_mode, sizeof(saved_mode));
+	fi_params_save();
 	fi_param_get("nx_huge_pages", saved_nx, sizeof(saved_nx));
-	atexit(restore_params);
+	atexit(restore_nx);
 	snprintf(budget, sizeof(budget), "%d", budget_us);
 	fi_param_must_set("fastinval_batch_pages", "10");
 	fi_param_must_set("fastinval_hold_budget_us", budget);

@@ -34,17 +34,6 @@ static void guest_code(void)
 
 static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
-static char saved[3][32];
-static const char * const pnames[3] = { "fastinval_batch_pages", "fastinval_hold_budget_us", "fastinval_mode" };
-
-static void restore_params(void)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		fi_param_set(pnames[i], saved[i]);
-	fi_trace_stop();
-}
 
 /* Touch the data, set the parameters, delete + re-add: one invalidation. */
 static struct fi_inval invalidate(const char *batch, const char *budget, const char *stock)
@@ -99,11 +88,9 @@ int main(void)
 	kmsg = fi_kmsg_mark();
 	shadow = fi_shadow_mode();
 	ksft_print_msg("%s\n", fi_mode_name());
-	for (i = 0; i < 3; i++)
-		fi_param_get(pnames[i], saved[i], sizeof(saved[i]));
-	atexit(restore_params);
+	fi_params_save();
 	ksft_print_msg("current: fastinval_batch_pages=%s fastinval_hold_budget_us=%s fastinval_mode=%s\n",
-		       saved[0], saved[1], saved[2]);
+		       fi_saved_params[0], fi_saved_params[1], fi_saved_params[2]);
 
 	/* Non-default known values, so a reset to defaults would show. */
 	fi_param_must_set("fastinval_batch_pages", "7");

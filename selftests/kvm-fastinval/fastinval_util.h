@@ -259,6 +259,35 @@ static inline void fi_trace_stop(void)
 		fi_write_file(FI_TRACEFS "/tracing_on", fi_saved_on[0] == '0' ? "0" : "1");
 }
 
+/*
+ * kvm-fastinval's parameters as they were before the test: fi_params_save()
+ * reads them, and at exit they are written back and the trace settings put
+ * back (fi_trace_stop()).
+ */
+static const char * const fi_param_names[] = {
+	"fastinval_batch_pages", "fastinval_hold_budget_us", "fastinval_mode",
+};
+static char fi_saved_params[3][32];
+
+static inline void fi_params_restore(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (fi_saved_params[i][0])
+			fi_param_set(fi_param_names[i], fi_saved_params[i]);
+	fi_trace_stop();
+}
+
+static inline void fi_params_save(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		fi_param_get(fi_param_names[i], fi_saved_params[i], sizeof(fi_saved_params[i]));
+	atexit(fi_params_restore);
+}
+
 enum { FI_REL_CONTENTION, FI_REL_RESCHED, FI_REL_BUDGET, FI_REL_DONE, FI_NR_REL };
 enum { FI_PH_ZAP, FI_PH_COMMIT, FI_PH_TDP, FI_NR_PH };
 static const char * const fi_rel_names[] = { "contention", "resched", "budget", "done" };
