@@ -13,7 +13,8 @@
 #   make selftests-upstream      upstream KVM selftests (curated set), stock
 #                                kvm.ko vs ours, TDP and shadow, in QEMU
 #   make selftests-upstream-all  the same with the whole x86 suite
-#   (both: for KVER= if given, else for every supported Debian kernel)
+#   make soak           SOAK_MINUTES (10) of fastinval_soak_test, TDP and shadow
+#   (these three: for KVER= if given, else for every supported Debian kernel)
 #   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
 #   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
 #   make bench          invalidation latency, stock kvm.ko vs ours, in QEMU
@@ -53,7 +54,7 @@ dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
 	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
-	bench stat patch-tree refresh-patches
+	soak bench stat patch-tree refresh-patches
 # A Debian kernel of another release than the host's, with no headers here:
 # build it in a root of its release (scripts/build-root.sh), with as many
 # jobs as this make was given.
@@ -144,6 +145,12 @@ st_kvers = $(if $(filter command line environment,$(origin KVER)),$(KVER),\
 selftests-upstream selftests-upstream-all:
 	@rc=0; for k in $(st_kvers); do \
 		scripts/upstream-selftests.sh $(if $(findstring -all,$@),--all) $$k || rc=1; \
+	done; exit $$rc
+
+# SOAK_MINUTES (default 10) of fastinval_soak_test per kernel and mode.
+soak:
+	@rc=0; for k in $(st_kvers); do \
+		scripts/upstream-selftests.sh --soak $$k || rc=1; \
 	done; exit $$rc
 
 # Speed is measured and reported, never asserted.

@@ -226,6 +226,11 @@ if [ "$mode" = selftests ]; then
 		case $p in '' | '#'*) continue ;; esac
 		[ ! -f "$selftests/$p" ] || install -D -m 0755 "$selftests/$p" "$d/opt/selftests/$p"
 	done <"$SELFTEST_LIST"
+	# The soak runs fastinval_invalidate_test as its children.
+	if grep -q '^kvm-fastinval/fastinval_soak_test ' "$SELFTEST_LIST"; then
+		install -m 0755 "$selftests/kvm-fastinval/fastinval_invalidate_test" \
+			"$d/opt/selftests/kvm-fastinval/"
+	fi
 else
 	for f in "$selftests"/upstream/*; do
 		[ ! -f "$f" ] || install -m 0755 "$f" "$d/opt/selftests/upstream/"

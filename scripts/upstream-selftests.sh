@@ -6,13 +6,14 @@
 # kvm-fastinval in the same boot, with kvm_amd in TDP (npt=1) and shadow
 # (npt=0) mode, and compare.
 #
-#   upstream-selftests.sh [--all] KVER
+#   upstream-selftests.sh [--all | --soak] KVER
 #
 # Without --all: the curated set ("ci" in selftests/upstream.list: memslot,
 # MMU, dirty-log and paging tests).  --all: every x86 test the source builds.
 # Both also run our own kselftests (selftests/kvm-fastinval/ci.list), built
 # with the same library; on the stock kvm.ko they skip (shown as n/a), on
-# kvm-fastinval they must pass.
+# kvm-fastinval they must pass.  --soak: fastinval_soak_test alone,
+# SOAK_MINUTES (default 10) in each mode.
 # Environment:
 #   MODULE=        our module (default build/KVER/arch/x86/kvm/kvm.ko,
 #                  built if missing)
@@ -42,11 +43,10 @@ note() { echo "# $*"; }
 . "$top/scripts/ktap.sh"
 
 set=ci
-if [ "${1:-}" = --all ]; then
-	set=all
-	shift
-fi
-[ $# -eq 1 ] || die "usage: $0 [--all] KVER"
+case ${1:-} in
+--all | --soak) set=${1#--}; shift ;;
+esac
+[ $# -eq 1 ] || die "usage: $0 [--all | --soak] KVER"
 kver=$1
 list=$top/selftests/upstream.list
 ours_list=$top/selftests/kvm-fastinval/ci.list
@@ -111,6 +111,13 @@ else
 	want=(all)
 fi
 [ -n "${TESTS:-}" ] || want_ours=("${ours_order[@]}")
+if [ "$set" = soak ]; then
+	# fastinval_soak_test alone, SOAK_MINUTES long in each mode.
+	soak=${SOAK_MINUTES:-10}
+	[[ $soak =~ ^[1-9][0-9]*$ ]] || die "SOAK_MINUTES=$soak: a number of minutes"
+	ours[fastinval_soak_test]="$((soak * 60 + 240)) -d $soak"
+	want=() want_ours=(fastinval_soak_test)
+fi
 
 guest_list=$logdir/guest.list
 echo "TAP version 13"

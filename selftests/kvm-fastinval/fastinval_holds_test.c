@@ -12,8 +12,8 @@
  *   - memslot_move: moves that slot;
  *   - nx_huge_pages: flips kvm.nx_huge_pages and back (two invalidations);
  *   - mmio_gen_wrap: toggles dirty logging on a one-page slot until the
- *     memslot generation's MMIO bits wrap (262144 updates, 14-25 s under
- *     QEMU TCG; -W skips it);
+ *     memslot generation's MMIO bits wrap (262144 updates on 6.1 and 6.12,
+ *     131072 on 7.3; 14-25 s under QEMU TCG; -W skips it);
  *   - slot_zap: with KVM_X86_QUIRK_SLOT_ZAP_ALL disabled, deletes the data
  *     slot itself (6.12+: an older kernel has no such quirk, skip);
  *   - teardown: frees the VM.
@@ -48,7 +48,10 @@
 #ifndef KVM_X86_QUIRK_SLOT_ZAP_ALL
 #define KVM_X86_QUIRK_SLOT_ZAP_ALL (1 << 7)
 #endif
-/* 19 MMIO generation bits, the memslot generation steps by 2 (x86: 2 address spaces). */
+/*
+ * Memslot updates until the MMIO generation wraps: 19 bits, the memslot
+ * generation stepping by 2 on 6.1 and 6.12 (7.3 wraps after half as many).
+ */
 #define GEN_WRAP_UPDATES (1UL << 18)
 
 static uint64_t data_pages;
