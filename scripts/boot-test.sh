@@ -226,10 +226,11 @@ if [ "$mode" = selftests ]; then
 		case $p in '' | '#'*) continue ;; esac
 		[ ! -f "$selftests/$p" ] || install -D -m 0755 "$selftests/$p" "$d/opt/selftests/$p"
 	done <"$SELFTEST_LIST"
-	# The soak runs fastinval_invalidate_test as its children.
-	if grep -q '^kvm-fastinval/fastinval_soak_test ' "$SELFTEST_LIST"; then
-		install -m 0755 "$selftests/kvm-fastinval/fastinval_invalidate_test" \
-			"$d/opt/selftests/kvm-fastinval/"
+	# All of ours with any of them: one may run another (the soak does).
+	if grep -q '^kvm-fastinval/' "$SELFTEST_LIST"; then
+		for f in "$selftests"/kvm-fastinval/fastinval_*_test; do
+			[ ! -f "$f" ] || install -D -m 0755 "$f" "$d/opt/selftests/kvm-fastinval/${f##*/}"
+		done
 	fi
 else
 	for f in "$selftests"/upstream/*; do
