@@ -77,10 +77,10 @@ struct kvm_fastinval_zap {
 
 /* Per-VM state, from kvm_arch_init_vm() to kvm_arch_destroy_vm(). */
 void kvm_fastinval_vm_init(struct kvm *kvm);
-/* kvm.ko unload: no VM is left. */
-void kvm_fastinval_exit(void);
 void kvm_fastinval_vm_destroy(struct kvm *kvm);
 void kvm_fastinval_vm_debugfs(struct kvm *kvm);
+/* kvm.ko unload: no VM is left. */
+void kvm_fastinval_exit(void);
 
 /* Memslot delete or move about to invalidate @kvm's MMU (slots_lock held). */
 void kvm_fastinval_memslot_change(struct kvm *kvm, int change);

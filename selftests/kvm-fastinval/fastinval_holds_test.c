@@ -84,6 +84,23 @@ static void guest_pass(void)
 	}
 }
 
+/* The VM: the data slot, a small slot and a one-page slot; its debugfs name. */
+static void create_vm(char *name, size_t len)
+{
+	/* The library makes room for the page tables of data_pages more. */
+	vm = __vm_create_with_one_vcpu(&vcpu, data_pages, guest_code);
+	fi_ucall_init(vm);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
+	/* 4KiB host pages, so that the TDP MMU maps 4KiB SPTEs. */
+	TEST_ASSERT(!madvise(addr_gpa2hva(vm, DATA_GPA), data_pages * PG, MADV_NOHUGEPAGE),
+		    "madvise: %s", strerror(errno));
+	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GEN_GPA, GEN_SLOT, 1, 0);
+	sync_global_to_guest(vm, data_pages);
+	fi_vm_dir(vm, name, len);
+}
+
 static char saved_nx[8];
 
 static void restore_nx(void)
@@ -143,7 +160,6 @@ int main(int argc, char *argv[])
 	char name[64], budget[16];
 	bool slot_zap;
 	double t0;
-	void *hva;
 
 	while ((opt = getopt(argc, argv, "s:b:m:Wh")) != -1) {
 		switch (opt) {
@@ -180,19 +196,7 @@ int main(int argc, char *argv[])
 	fi_trace_start();
 	fi_trace_filter_vm_pid(getpid());
 
-	/* The library makes room for the page tables of data_pages more. */
-	vm = __vm_create_with_one_vcpu(&vcpu, data_pages, guest_code);
-	fi_ucall_init(vm);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
-	hva = addr_gpa2hva(vm, DATA_GPA);
-	/* 4KiB host pages, so that the TDP MMU maps 4KiB SPTEs. */
-	TEST_ASSERT(!madvise(hva, data_pages * PG, MADV_NOHUGEPAGE), "madvise: %s",
-		    strerror(errno));
-	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GEN_GPA, GEN_SLOT, 1, 0);
-	sync_global_to_guest(vm, data_pages);
-	fi_vm_dir(vm, name, sizeof(name));
+	create_vm(name, sizeof(name));
 
 	t0 = fi_now();
 	guest_pass();
@@ -263,14 +267,7 @@ int main(int argc, char *argv[])
 	/* The scale of it: the distro's own holds, same size, same operation. */
 	fi_param_must_set("fastinval_mode", "stock");
 	fi_write_file(FI_TRACEFS "/trace", "");
-	vm = __vm_create_with_one_vcpu(&vcpu, data_pages, guest_code);
-	fi_ucall_init(vm);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
-	madvise(addr_gpa2hva(vm, DATA_GPA), data_pages * PG, MADV_NOHUGEPAGE);
-	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
-	sync_global_to_guest(vm, data_pages);
-	fi_vm_dir(vm, name, sizeof(name));
+	create_vm(name, sizeof(name));
 	guest_pass();
 	vm_mem_region_delete(vm, SMALL_SLOT);
 	fi_trace_read(&t, name);

@@ -267,13 +267,14 @@ static inline void fi_trace_stop(void)
 static const char * const fi_param_names[] = {
 	"fastinval_batch_pages", "fastinval_hold_budget_us", "fastinval_mode",
 };
-static char fi_saved_params[3][32];
+#define FI_NR_PARAMS (sizeof(fi_param_names) / sizeof(fi_param_names[0]))
+static char fi_saved_params[FI_NR_PARAMS][32];
 
 static inline void fi_params_restore(void)
 {
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)FI_NR_PARAMS; i++)
 		if (fi_saved_params[i][0])
 			fi_param_set(fi_param_names[i], fi_saved_params[i]);
 	fi_trace_stop();
@@ -283,7 +284,7 @@ static inline void fi_params_save(void)
 {
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)FI_NR_PARAMS; i++)
 		fi_param_get(fi_param_names[i], fi_saved_params[i], sizeof(fi_saved_params[i]));
 	atexit(fi_params_restore);
 }
