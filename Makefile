@@ -14,6 +14,9 @@
 #                                kvm.ko vs ours, TDP and shadow, in QEMU
 #   make selftests-upstream-all  the same with the whole x86 suite
 #   make soak           SOAK_MINUTES (10) of fastinval_soak_test, TDP and shadow
+#   make debug-test     a lockdep/KASAN kernel from Debian's 6.12 source, our
+#                       module against it, boot, kselftests, curated upstream
+#                       set and soak on it (scripts/debug-kernel.sh; hours)
 #   (these three: for KVER= if given, else for every supported Debian kernel)
 #   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
 #   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
@@ -54,7 +57,7 @@ dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
 	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
-	soak bench stat patch-tree refresh-patches
+	soak debug-test bench stat patch-tree refresh-patches
 # A Debian kernel of another release than the host's, with no headers here:
 # build it in a root of its release (scripts/build-root.sh), with as many
 # jobs as this make was given.
@@ -152,6 +155,11 @@ soak:
 	@rc=0; for k in $(st_kvers); do \
 		scripts/upstream-selftests.sh --soak $$k || rc=1; \
 	done; exit $$rc
+
+# Opt-in, not in test: the kernel build alone takes about an hour on 2 cores.
+debug-test:
+	@JOBS=$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),$(shell nproc)) \
+		scripts/debug-kernel.sh test
 
 # Speed is measured and reported, never asserted.
 bench: stat

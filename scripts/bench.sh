@@ -91,6 +91,8 @@ if [ $smoke = 1 ]; then
 	note() { echo "# $*"; }
 	# shellcheck source=scripts/ktap.sh
 	. "$top/scripts/ktap.sh"
+	# shellcheck source=scripts/splats.sh
+	. "$top/scripts/splats.sh"
 	grep -q '^@@@ END ours shadow fastinval_bench rc=0' "$chan"
 	result $? "fastinval_bench -h"
 	grep -q '^@@@ END ours shadow bench-guest.sh rc=0' "$chan" && [ -s "$out/results.txt" ]
@@ -119,8 +121,7 @@ if [ $smoke = 1 ]; then
 	[ "$nmove" -gt 0 ] && [ "$nr" -eq "$nmove" ] && [ "$nv" -eq $((2 * nvall)) ] && [ $rc3 = 2 ] &&
 		grep -q -- '--reason' <<<"$help" && grep -q "^kvm-fastinval-stat [0-9]" <<<"$ver"
 	result $? "kvm-fastinval-stat: --reason ($nr of $nmove), --vm on two -i files ($nv = 2 x $nvall), default trace.dat, --help, --version ($ver), bad option exit $rc3"
-	bad=$(grep -avE '^(ok |not ok |#)' "$top/build/logs/$kver/boot-$name.log" |
-		grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic" | head -n 5)
+	bad=$(splats "$top/build/logs/$kver/boot-$name.log" | head -n 5)
 	[ -z "$bad" ]
 	result $? "console log has no WARNING/BUG/Oops"
 	echo "1..$n"

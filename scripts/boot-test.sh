@@ -215,6 +215,7 @@ BT_ST_MODULES="${ST_MODULES:-stock ours}"
 BT_ST_MODES="${ST_MODES:-tdp shadow}"
 EOF
 install -m 0755 "$top/scripts/guest-init.sh" "$d/init"
+install -m 0644 "$top/scripts/splats.sh" "$d/opt/splats.sh"
 for f in kvm_smoke vm_hold; do
 	[ ! -f "$selftests/$f" ] || install -m 0755 "$selftests/$f" "$d/opt/selftests/"
 done
@@ -296,6 +297,8 @@ passed=0 failed=0 n=0 plan=
 note() { step "$@"; }
 # shellcheck source=scripts/ktap.sh
 . "$top/scripts/ktap.sh"
+# shellcheck source=scripts/splats.sh
+. "$top/scripts/splats.sh"
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in
@@ -313,11 +316,9 @@ result $? "guest ran all checks (plan 1..${plan:-none}, got $guest_n results)"
 [ "$qrc" -eq 0 ]
 result $? "guest powered off within ${boot_timeout}s (qemu exit $qrc; 124 = timeout)"
 # Kernel lines only: the guest's TAP and "# " diagnostics quote these words.
-bad=$(grep -avE '^(ok |not ok |#)' "$log" |
-      grep -aE "WARNING:|BUG:|Oops|Call Trace|Kernel panic|Unknown symbol|disagrees about version|general protection fault" |
-      head -n 20)
+bad=$(splats "$log" | head -n 20)
 [ -z "$bad" ]
-result $? "console log has no WARNING/BUG/Oops/panic/Unknown symbol"
+result $? "console log has no WARNING/BUG/Oops/panic/Unknown symbol/debug report"
 [ -z "$bad" ] || sed 's/^/# /' <<<"$bad"
 
 echo "1..$n"

@@ -36,6 +36,8 @@ trap poweroff EXIT
 BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180 BT_MODE=test BT_VERSION=
 # shellcheck disable=SC1091
 . /etc/boot-test.env
+# shellcheck source=scripts/splats.sh
+. /opt/splats.sh
 
 KVER=$(uname -r)
 ST=/opt/selftests
@@ -157,7 +159,7 @@ say "TAP version 13"
 
 kernel_log_clean() {
 	local bad
-	bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|Call Trace|Unknown symbol|disagrees about version|general protection fault|Kernel panic")
+	bad=$(dmesg | splats)
 	[ -z "$bad" ] || echo "$bad" | diag
 	[ -z "$bad" ]
 }
@@ -488,7 +490,7 @@ no_kvm_left
 tap $((rc | $?)) "modprobe -r kvm unloads it, /sys/module/kvm is gone"
 
 # -- whole boot kernel log -------------------------------------------------------
-bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|Call Trace|Unknown symbol|disagrees about version|general protection fault|Kernel panic|possible circular locking|lockdep|UBSAN|KASAN|refcount_t:")
+bad=$(dmesg | splats)
 [ -z "$bad" ]
 tap $? "kernel log has no WARN/BUG/Oops/Unknown symbol/version disagreement"
 [ -z "$bad" ] || echo "$bad" | diag

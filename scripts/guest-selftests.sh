@@ -31,7 +31,8 @@ ASIDE=/opt/aside
 BT_ST_MODULES="stock ours" BT_ST_MODES="tdp shadow"
 # shellcheck disable=SC1091
 . /etc/boot-test.env
-splats="WARNING:|BUG:|Oops|Call Trace|general protection fault|Kernel panic|possible circular locking|UBSAN|KASAN|refcount_t:|list_add corruption|list_del corruption"
+# shellcheck source=scripts/splats.sh
+. /opt/splats.sh
 
 out() { echo "$*" >&3; }
 loaded() { grep -q "^$1 " /proc/modules; }
@@ -104,13 +105,13 @@ run_one() {
 		rc=127
 	fi
 	t1=$(uptime_s)
-	bad=$(dmesg | tail -n +"$((mark + 1))" | grep -E "$splats")
+	bad=$(dmesg | tail -n +"$((mark + 1))" | splats)
 	if [ -n "$bad" ]; then
 		splat=1
 		echo "# kernel log during the test:" >&3
 		# The first 60 lines, and every splat line after them, so that the
 		# host can attribute each splat in the console log to a test.
-		dmesg | tail -n +"$((mark + 1))" | awk -v re="$splats" 'NR <= 60 || $0 ~ re' >&3
+		dmesg | tail -n +"$((mark + 1))" | awk -v re="$splat_re" 'NR <= 60 || $0 ~ re' >&3
 	fi
 	# A test may end without a newline: END is matched anywhere in a line.
 	out "@@@ END $module $mode $name rc=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') splat=$splat"

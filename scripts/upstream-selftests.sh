@@ -20,6 +20,7 @@
 #   TESTS=         test names instead of the set (arguments from the lists;
 #                  our fastinval_* tests included only if named)
 #   TEST_TIMEOUT=  seconds per run of a test not in the list (default 180)
+#   TIMEOUT_SCALE= every test's timeout times this (default 1; a debug kernel)
 #   ST_MODULES=    "stock ours" (default), ST_MODES= "tdp shadow" (default)
 #   QEMU_MEM=      guest memory (default 3G)
 #   REPORT_ONLY=1  no build, no boot: the report again from the logs of the
@@ -41,6 +42,8 @@ die() { echo "upstream-selftests: $*" >&2; exit 2; }
 note() { echo "# $*"; }
 # shellcheck source=scripts/ktap.sh
 . "$top/scripts/ktap.sh"
+# shellcheck source=scripts/splats.sh
+. "$top/scripts/splats.sh"
 
 set=ci
 case ${1:-} in
@@ -52,6 +55,8 @@ list=$top/selftests/upstream.list
 ours_list=$top/selftests/kvm-fastinval/ci.list
 module=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm.ko}
 default_timeout=${TEST_TIMEOUT:-180}
+timeout_scale=${TIMEOUT_SCALE:-1}
+[[ $timeout_scale =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT_SCALE=$timeout_scale: a whole factor, 1 or more"
 modules=${ST_MODULES:-stock ours}
 modes=${ST_MODES:-tdp shadow}
 bins=$top/build/selftests/$kver/$set
@@ -160,10 +165,11 @@ nconf=$(($(wc -w <<<"$modules") * $(wc -w <<<"$modes")))
 for name in "${built[@]}"; do
 	if is_ours "$name"; then
 		read -r t args <<<"${ours[$name]}"
+		t=$((t * timeout_scale))
 		echo "kvm-fastinval/$name $t ${args:-}"
 	else
 		read -r _ t args <<<"${entry[$name]:--}"
-		t=${t:-$default_timeout}
+		t=$((${t:-$default_timeout} * timeout_scale))
 		echo "upstream/$name $t ${args:-}"
 	fi
 	boot_timeout=$((boot_timeout + (t + 10) * nconf))
@@ -251,10 +257,10 @@ reason() {
 # on kvm-fastinval compare equal.  A "Call Trace:" right after a splat header
 # belongs to it; one on its own (e.g. a hung task) is a splat of its own.
 signatures() {
-	awk '
+	awk -v re="$splat_re" '
 	FNR == 1 { head = 0 }
 	{ sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "") }
-	/WARNING:|BUG:|Oops|general protection fault|Kernel panic|possible circular locking|UBSAN|KASAN|refcount_t:|list_add corruption|list_del corruption/ {
+	$0 ~ re && !/Call Trace/ {
 		head = FNR
 		if (match($0, /WARNING: .* at [^ ]+ [^ +]+/)) {
 			n = split(substr($0, RSTART, RLENGTH), w, " ")
