@@ -16,7 +16,7 @@
 #   make soak           SOAK_MINUTES (10) of fastinval_soak_test, TDP and shadow
 #   make debug-test     a lockdep/KASAN kernel from Debian's 6.12 source, our
 #                       module against it, boot, kselftests, curated upstream
-#                       set and soak on it (scripts/debug-kernel.sh; hours)
+#                       set and soak on it (selftests/harness/debug-kernel.sh; hours)
 #   (these three: for KVER= if given, else for every supported Debian kernel)
 #   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
 #   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
@@ -50,13 +50,16 @@ copies := $(addprefix $(BUILD)/fastinval/,$(our_files))
 # One stamp per source, so that another KSRC= extracts and checks again.
 prepared := $(BUILD)/.prepared-$(if $(KSRC),$(subst /,_,$(abspath $(KSRC))),distro)
 
-# What a source package (DKMS) holds: the sources, never build output.
+# What the DKMS source tree holds: what builds the module, nothing else.
+# The packages' sources add the user tools and the README.
 DKMS_NAME := $(shell sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' dkms.conf)
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-dist_files := Makefile Kbuild dkms.conf README.md src include scripts packaging
+dist_files := Makefile Kbuild dkms.conf src include scripts/kvm-source.sh \
+	scripts/dkms-post-install.sh
+package_files := $(dist_files) README.md tools
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
-	dkms-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
+	dkms-source package-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
 	soak debug-test bench stat patch-tree refresh-patches
 # A Debian kernel of another release than the host's, with no headers here:
 # build it in a root of its release (scripts/build-root.sh), with as many
@@ -95,10 +98,12 @@ checkpatch: $(prepared)
 	@scripts/checkpatch.sh $(BUILD)/scripts/checkpatch.pl
 endif
 
-# make dkms-source DEST=dir: the DKMS source tree, as DKMS wants it.
-dkms-source:
-	@test -n "$(DEST)" || { echo "usage: make dkms-source DEST=dir" >&2; exit 1; }
-	@rm -rf $(DEST) && mkdir -p $(DEST) && cp -a $(dist_files) $(DEST)/
+# make dkms-source DEST=dir: the DKMS source tree, as DKMS wants it;
+# make package-source DEST=dir: what the packages build from.
+dkms-source package-source:
+	@test -n "$(DEST)" || { echo "usage: make $@ DEST=dir" >&2; exit 1; }
+	@rm -rf $(DEST) && mkdir -p $(DEST) && \
+	 cp -a --parents $(if $(filter dkms-source,$@),$(dist_files),$(package_files)) $(DEST)/
 
 # As root, on a host: build and install for KVER with the system's DKMS.
 dkms-install:
@@ -113,7 +118,7 @@ deb:
 	@v=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
 	 [ "$$v" = "$(DKMS_VERSION)" ] || { echo "packaging/debian/changelog is at $$v, dkms.conf at $(DKMS_VERSION): add a changelog entry (dch)" >&2; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
-	$(MAKE) -s dkms-source DEST=$(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
+	$(MAKE) -s package-source DEST=$(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
 	cp -a packaging/debian $(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)/debian
 	cd $(DEB_DIR)/$(DKMS_NAME)-$(DKMS_VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
 	cp $(DEB_DIR)/$(notdir $(DEB)) $(DEB)
@@ -122,7 +127,7 @@ deb:
 RPM_DIR := $(CURDIR)/build/rpm
 rpm:
 	rm -rf $(RPM_DIR) && mkdir -p $(RPM_DIR)/SOURCES
-	$(MAKE) -s dkms-source DEST=$(RPM_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
+	$(MAKE) -s package-source DEST=$(RPM_DIR)/$(DKMS_NAME)-$(DKMS_VERSION)
 	tar -C $(RPM_DIR) -czf $(RPM_DIR)/SOURCES/$(DKMS_NAME)-$(DKMS_VERSION).tar.gz $(DKMS_NAME)-$(DKMS_VERSION)
 	rpmbuild -bb --nodeps --define "_topdir $(RPM_DIR)" --define "version $(DKMS_VERSION)" \
 		packaging/rpm/$(DKMS_NAME).spec >$(RPM_DIR)/build.log 2>&1 || { tail -n 30 $(RPM_DIR)/build.log; exit 1; }
@@ -132,14 +137,14 @@ deps:
 	@scripts/deps.sh
 
 demo:
-	@scripts/demo.sh
+	@selftests/harness/demo.sh
 
 test:
-	@scripts/test-all.sh
+	@selftests/harness/test-all.sh
 
 .PHONY: fresh-test
 fresh-test:
-	@scripts/fresh-root-test.sh
+	@selftests/harness/fresh-root-test.sh
 
 # KVER given on the command line: that kernel; else every supported one.
 st_kvers = $(if $(filter command line environment,$(origin KVER)),$(KVER),\
@@ -147,26 +152,26 @@ st_kvers = $(if $(filter command line environment,$(origin KVER)),$(KVER),\
 
 selftests-upstream selftests-upstream-all:
 	@rc=0; for k in $(st_kvers); do \
-		scripts/upstream-selftests.sh $(if $(findstring -all,$@),--all) $$k || rc=1; \
+		selftests/harness/upstream-selftests.sh $(if $(findstring -all,$@),--all) $$k || rc=1; \
 	done; exit $$rc
 
 # SOAK_MINUTES (default 10) of fastinval_soak_test per kernel and mode.
 soak:
 	@rc=0; for k in $(st_kvers); do \
-		scripts/upstream-selftests.sh --soak $$k || rc=1; \
+		selftests/harness/upstream-selftests.sh --soak $$k || rc=1; \
 	done; exit $$rc
 
 # Opt-in, not in test: the kernel build alone takes about an hour on 2 cores.
 debug-test:
 	@JOBS=$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),$(shell nproc)) \
-		scripts/debug-kernel.sh test
+		selftests/harness/debug-kernel.sh test
 
 # Speed is measured and reported, never asserted.
 bench: stat
 	@rm -f build/bench/results-all.txt; rc=0; for k in $(st_kvers); do \
-		scripts/bench.sh $$k || rc=1; \
+		selftests/bench/bench.sh $$k || rc=1; \
 		cat build/bench/$$k/results.txt >>build/bench/results-all.txt 2>/dev/null; \
-	done; scripts/bench-report.sh build/bench/results-all.txt build/bench >build/bench/table.txt && \
+	done; selftests/bench/bench-report.sh build/bench/results-all.txt build/bench >build/bench/table.txt && \
 	cat build/bench/table.txt; exit $$rc
 
 patch-tree:
@@ -184,7 +189,7 @@ source-matrix:
 		scripts/source-matrix.sh $(if $(APPLY_ONLY),--apply-only)
 
 stat:
-	@$(MAKE) -s -C scripts/kvm-fastinval-stat VERSION=$(DKMS_VERSION)
+	@$(MAKE) -s -C tools/kvm-fastinval-stat VERSION=$(DKMS_VERSION)
 	@echo build/stat/kvm-fastinval-stat
 
 clean:

@@ -67,7 +67,7 @@ if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
 fi
 
 inroot() {
-	CHROOT_BIND=$top "$top/scripts/pkg-chroot.sh" run "$root" "$@"
+	CHROOT_BIND=$top "$top/selftests/harness/pkg-chroot.sh" run "$root" "$@"
 }
 
 # shellcheck disable=SC2086 # one package per word
@@ -88,5 +88,5 @@ fi
 
 exec 9>&-
 cd "$top"
-exec env CHROOT_BIND="$top" "$top/scripts/pkg-chroot.sh" run "$root" \
+exec env CHROOT_BIND="$top" "$top/selftests/harness/pkg-chroot.sh" run "$root" \
 	sh -c 'cd "$1" 2>/dev/null || cd "$2"; shift 2; exec env IN_BUILD_ROOT=1 "$@"' sh "$PWD" "$top" "$@"

@@ -68,8 +68,8 @@ mkdir -p "$out/logs" "$out/sources"
 exec 9>"$out/.lock"
 flock -n 9 || die "another source-matrix run holds $out/.lock"
 
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
 n=0 passed=0 failed=0 skipped=0
 
 supported=" $("$top/scripts/kvm-source.sh" series | paste -sd ' ') "
@@ -222,7 +222,7 @@ root_packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-
 	       dkms dpkg-dev flex bison rsync cpio file"
 declare -A root_updated=()
 inroot() {
-	CHROOT_BIND=$top "$top/scripts/pkg-chroot.sh" run "$roots/$1" "${@:2}"
+	CHROOT_BIND=$top "$top/selftests/harness/pkg-chroot.sh" run "$roots/$1" "${@:2}"
 }
 ensure_root() {
 	local r=$1 root=$roots/$1 key

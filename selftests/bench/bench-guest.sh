@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of scripts/bench.sh, run by scripts/guest-selftests.sh (one
+# Guest side of selftests/bench/bench.sh, run by selftests/harness/guest-selftests.sh (one
 # entry of its list) with kvm_amd loaded in one mode, on the stock kvm.ko or
 # on kvm-fastinval: runs fastinval_bench with the given arguments. With
 # kvm-fastinval, shadow mode, and BENCH_TRACE not 0 (the default), it then

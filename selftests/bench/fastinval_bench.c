@@ -5,7 +5,7 @@
  * distro's or kvm-fastinval (with its defaults, or fastinval_mode=stock).
  *
  * Built on the distro kernel's own KVM selftest library
- * (scripts/build-upstream-selftests.sh, selftests/bench/Makefile).
+ * (selftests/harness/build-upstream-selftests.sh, selftests/bench/Makefile).
  *
  * Workload, per size N: the guest's page tables map a few data pages (-D,
  * round robin) at N guest virtual addresses 2 MiB apart, so each address has

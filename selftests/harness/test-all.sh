@@ -6,14 +6,14 @@
 # no-op rebuild, ABI check, DKMS build in a private tree, test programs, the
 # QEMU boot test of the DKMS-built module and the curated upstream KVM
 # selftests against the stock kvm.ko with our kvm-fastinval kselftests
-# (scripts/upstream-selftests.sh), a kernel's boots beside the next one's
-# build; then the packaging tests per Debian release (scripts/pkg-test.sh:
+# (selftests/harness/upstream-selftests.sh), a kernel's boots beside the next one's
+# build; then the packaging tests per Debian release (selftests/harness/pkg-test.sh:
 # .deb, .rpm, install flow in a chroot, switch-over). KTAP-style lines, a
 # summary, exit 1 on any failure.
 # Logs: build/logs/.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 logs=$top/build/logs
 mkdir -p "$logs"
@@ -22,8 +22,8 @@ n=0 passed=0 failed=0
 
 note() { echo "# [$(($(date +%s) - start))s] $*"; }
 
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
 
 # sub_result LOG PREFIX DESC: one result from a sub-suite's closing line
 # "PREFIX N passed, N failed" (PREFIX literal: KVERs hold regex characters).
@@ -74,7 +74,7 @@ releases="$host $(echo "$targets" | awk -v h="$host" '$4 != h { print $4 }' | so
 bases=
 if [ "$pkg" = 1 ]; then
 	for r in $releases; do
-		RELEASE=$r scripts/pkg-chroot.sh base >"$logs/pkg-base-$r.log" 2>&1 || true
+		RELEASE=$r selftests/harness/pkg-chroot.sh base >"$logs/pkg-base-$r.log" 2>&1 || true
 	done </dev/null &
 	bases=$!
 fi
@@ -144,9 +144,9 @@ result $? "the kernel series is read right under a recursive make (got '$got')"
 # logs only: they run in the background while the next kernel builds.
 boots() {
 	local kver=$1 ko=$2 log=$logs/$1
-	MODULE=$ko SELFTESTS=build/selftests/$kver scripts/boot-test.sh "$kver" >"$log/boot-test.log" 2>&1
-	MODULE=$ko scripts/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
-	MODULE=$ko scripts/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
+	MODULE=$ko SELFTESTS=build/selftests/$kver selftests/harness/boot-test.sh "$kver" >"$log/boot-test.log" 2>&1
+	MODULE=$ko selftests/harness/upstream-selftests.sh "$kver" >"$log/upstream-selftests.log" 2>&1
+	MODULE=$ko selftests/bench/bench.sh --smoke "$kver" >"$log/bench-smoke.log" 2>&1
 }
 
 # report: wait for the kernel's boots started last, then their results.
@@ -208,12 +208,12 @@ while read -r series kver version release; do
 			make KVER="$kver" checkpatch
 
 	note "building with DKMS in a private tree"
-	check "$kver: dkms add, build, install" "$log/dkms.log" scripts/dkms-private.sh "$kver" || continue
+	check "$kver: dkms add, build, install" "$log/dkms.log" selftests/harness/dkms-private.sh "$kver" || continue
 	ko=$(tail -n 1 "$log/dkms.log")
 
 	note "building the test programs"
 	check "$kver: test programs build" "$log/selftests.log" \
-		scripts/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
+		selftests/harness/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
 	sections+="$kver build $(($(date +%s) - t0)) s, "
 
 	report
@@ -222,7 +222,7 @@ while read -r series kver version release; do
 	pending="$kver $! $(date +%s)"
 done <<<"$targets"
 
-# Packaging (scripts/pkg-test.sh), per Debian release of the kernels: with
+# Packaging (selftests/harness/pkg-test.sh), per Debian release of the kernels: with
 # the full suite, or PKG_TEST=1. The host's release first, beside the last
 # kernel's boots; a release's package test boots that release's kernels, so
 # it waits for their boots.
@@ -233,12 +233,12 @@ if [ "$pkg" = 1 ]; then
 		# CI allows 60 minutes: another release's package test (about 12
 		# of them) is skipped, visibly, if it would end past TEST_BUDGET.
 		if [ "$r" != "$host" ] && [ $(($(date +%s) - start + 720)) -gt "${TEST_BUDGET:-3600}" ]; then
-			skip "pkg $r: package tests" "would end past TEST_BUDGET=${TEST_BUDGET:-3600} s (scripts/pkg-test.sh $r runs them)"
+			skip "pkg $r: package tests" "would end past TEST_BUDGET=${TEST_BUDGET:-3600} s (selftests/harness/pkg-test.sh $r runs them)"
 			continue
 		fi
 		note "--- packaging, Debian $r: .deb$([ "$r" = "$host" ] && echo ", .rpm"), install flow in a chroot, kernel hook, switch-over"
 		t0=$(date +%s)
-		relay "pkg $r: " pkg-test "$logs/pkg-test-$r.log" scripts/pkg-test.sh "$r"
+		relay "pkg $r: " pkg-test "$logs/pkg-test-$r.log" selftests/harness/pkg-test.sh "$r"
 		sections+="packaging $r $(($(date +%s) - t0)) s, "
 	done
 else

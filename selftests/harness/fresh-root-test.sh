@@ -9,8 +9,8 @@
 # there, as root: scripts/deps.sh, then for each supported kernel
 # `make KVER=<kver> -j1` (one job, as DKMS on a one-CPU host; Debian 13's
 # kernels in a trixie root made inside, scripts/build-root.sh),
-# scripts/dkms-private.sh and scripts/build-upstream-selftests.sh.
-# --full or FRESH_FULL=1: ./scripts/test-all.sh instead.
+# selftests/harness/dkms-private.sh and selftests/harness/build-upstream-selftests.sh.
+# --full or FRESH_FULL=1: ./selftests/harness/test-all.sh instead.
 #
 # Environment: KEEP=1 keeps the root (build/fresh/root), FRESH_DIR= moves it
 # and the cached tarball, FRESH_TICK= seconds between progress lines (120).
@@ -18,7 +18,7 @@
 # Logs: build/logs/fresh/.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 logs=$top/build/logs/fresh
 fresh=${FRESH_DIR:-$top/build/fresh}
@@ -36,8 +36,8 @@ tick=
 
 note() { echo "# [$(($(date +%s) - start))s] $*"; }
 
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "fresh-root: run as root (mmdebstrap, chroot)" >&2; exit 1; }
 
@@ -55,7 +55,7 @@ remove_root() {
 cleanup() {
 	[ -z "$tick" ] || kill "$tick" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ] && [ -d "$root" ]; then
-		note "kept the root: $root (scripts/pkg-chroot.sh run $root bash)"
+		note "kept the root: $root (selftests/harness/pkg-chroot.sh run $root bash)"
 	else
 		remove_root
 	fi
@@ -94,7 +94,7 @@ step() {
 # inroot CMD...: CMD in the fresh root's copy of the tree (pkg-chroot.sh's
 # mounts: /dev, /proc, /sys; a clean environment).
 inroot() {
-	scripts/pkg-chroot.sh run "$root" /bin/sh -c "cd $tree && exec \"\$@\"" sh "$@"
+	selftests/harness/pkg-chroot.sh run "$root" /bin/sh -c "cd $tree && exec \"\$@\"" sh "$@"
 }
 
 # A bare Debian 12 minbase root, made by mmdebstrap from the host's apt
@@ -103,7 +103,7 @@ inroot() {
 make_root() {
 	local key tar
 	local -a sources
-	mapfile -t sources < <("$top/scripts/pkg-chroot.sh" sources)
+	mapfile -t sources < <("$top/selftests/harness/pkg-chroot.sh" sources)
 	[ ${#sources[@]} -gt 0 ] || return 1
 	echo "sources: ${sources[*]}"
 	command -v mmdebstrap >/dev/null || {
@@ -152,10 +152,10 @@ step "pristine Debian 12 minbase root (mmdebstrap)" "$logs/root.log" make_root |
 step "working tree copied to $tree (no build/)" "$logs/copy.log" copy_tree || finish
 
 if [ "$full" = 1 ]; then
-	note "./scripts/test-all.sh in the root (hours; logs: build/logs/fresh/test-all.log)"
+	note "./selftests/harness/test-all.sh in the root (hours; logs: build/logs/fresh/test-all.log)"
 	t0=$SECONDS
-	relay "test-all: " kvm-fastinval "$logs/test-all.log" inroot ./scripts/test-all.sh
-	note "  $((SECONDS - t0)) s: ./scripts/test-all.sh"
+	relay "test-all: " kvm-fastinval "$logs/test-all.log" inroot ./selftests/harness/test-all.sh
+	note "  $((SECONDS - t0)) s: ./selftests/harness/test-all.sh"
 	finish
 fi
 
@@ -176,10 +176,10 @@ for kver in $kvers; do
 	note "--- $kver"
 	step "$kver: make KVER=$kver -j1 (one job, fresh tree)" "$logs/$kver-make.log" \
 		inroot make KVER="$kver" -j1
-	step "$kver: scripts/dkms-private.sh $kver" "$logs/$kver-dkms.log" \
-		inroot scripts/dkms-private.sh "$kver"
-	step "$kver: scripts/build-upstream-selftests.sh $kver build/selftests/$kver" \
+	step "$kver: selftests/harness/dkms-private.sh $kver" "$logs/$kver-dkms.log" \
+		inroot selftests/harness/dkms-private.sh "$kver"
+	step "$kver: selftests/harness/build-upstream-selftests.sh $kver build/selftests/$kver" \
 		"$logs/$kver-selftests.log" \
-		inroot scripts/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
+		inroot selftests/harness/build-upstream-selftests.sh "$kver" "build/selftests/$kver"
 done
 finish

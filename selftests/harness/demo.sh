@@ -7,7 +7,7 @@
 # and show it working. Installs what it needs.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 echo "# demo: finding the supported Debian kernels"
@@ -24,7 +24,7 @@ make -s KVER="$kver" abi-check
 make -s -C selftests/smoke OUTPUT="$top/build/selftests/$kver" >/dev/null
 
 echo "# demo: booting Debian's $kver in QEMU with the module in updates/dkms"
-BOOT_MODE=demo scripts/boot-test.sh "$kver"
+BOOT_MODE=demo selftests/harness/boot-test.sh "$kver"
 
 echo "# demo: the guest's trace.dat, read by kvm-fastinval-stat on this machine"
 stat=$(make -s stat | tail -n 1)

@@ -23,14 +23,14 @@
 # Reruns only redo what changed (stamp files, then make's own dependencies).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # A kernel of another Debian release: build with its compiler and libc.
 [ "${IN_BUILD_ROOT:-}" = 1 ] || [ $# -lt 1 ] ||
 	exec "$top/scripts/build-root.sh" "$1" env KSRC="${KSRC:-}" TESTS="${TESTS:-}" \
 		WORKDIR="${WORKDIR:-}" JOBS="${JOBS:-}" MARCH="${MARCH:-}" SMOKE="${SMOKE:-}" \
 		OURS="${OURS:-}" ALLOW_FAIL="${ALLOW_FAIL:-}" CC="${CC:-}" \
-		"$top/scripts/${0##*/}" "$@"
+		"$top/selftests/harness/${0##*/}" "$@"
 
 die() { echo "build-upstream-selftests: $*" >&2; exit 1; }
 now() { date +%s.%N; }

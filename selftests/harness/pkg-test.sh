@@ -3,7 +3,7 @@
 #
 # pkg-test.sh [RELEASE]: the packaging tests. Builds the .deb (lintian) and
 # the .rpm, then in a chroot of Debian RELEASE (default: RELEASE= or the
-# host's; scripts/pkg-chroot.sh) with kernels A and B (first and last of
+# host's; selftests/harness/pkg-chroot.sh) with kernels A and B (first and last of
 # that release's in debian-kernels.sh list):
 #   1. apt install ./kvm-fastinval-dkms_*.deb: DKMS builds and signs the
 #      module for A; B's source is missing, so B fails with our message and
@@ -23,7 +23,7 @@
 # Prints "ok N - ..." lines and "pkg-test: N passed, N failed".
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 host=$(scripts/debian-kernels.sh host)
 release=${1:-${RELEASE:-$host}}
@@ -37,8 +37,8 @@ n=0 passed=0 failed=0
 start=$SECONDS
 
 note() { echo "# $*"; }
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
 finish() {
 	echo "1..$n"
 	note "pkg-test took $((SECONDS - start)) s"
@@ -46,7 +46,7 @@ finish() {
 	[ "$failed" -eq 0 ]
 	exit
 }
-inroot() { scripts/pkg-chroot.sh run "$root" "$@"; }
+inroot() { selftests/harness/pkg-chroot.sh run "$root" "$@"; }
 # Exactly one module file for $1 under the chroot's updates/dkms, or none.
 module_of() { find "$root/lib/modules/$1/updates/dkms" -name 'kvm.ko*' 2>/dev/null | head -n 1; }
 apt_in() { inroot apt-get install -y -q --no-install-recommends "$@"; }
@@ -84,7 +84,7 @@ note "chroot kernels: A=$ka (with source), B=$kb (source installed later)"
 
 # -- 1. install the package ---------------------------------------------------
 check "$dname chroot with both kernels (mmdebstrap, cached)" "$logs/chroot.log" \
-	scripts/pkg-chroot.sh unpack "$root" || finish
+	selftests/harness/pkg-chroot.sh unpack "$root" || finish
 note "chroot: Debian $(cat "$root/etc/debian_version"), $(inroot dpkg-query -W -f "\${Package} \${Version}" dkms)"
 cp "$deb" "$root/tmp/"
 check "apt install ./$(basename "$deb") succeeds" "$logs/install.log" \
@@ -130,8 +130,8 @@ for f in "$root$c"/*.deb; do
 	b_pkgs+=" $(dpkg-deb -f "$f" Package)"
 done
 check "$kb removed, then installed again with its source" "$logs/kernel-b.log" sh -c "
-	scripts/pkg-chroot.sh run '$root' apt-get purge -y -q$b_pkgs &&
-	scripts/pkg-chroot.sh run '$root' sh -c 'apt-get install -y -q --no-install-recommends $c/linux-source-${sb}_*.deb &&
+	selftests/harness/pkg-chroot.sh run '$root' apt-get purge -y -q$b_pkgs &&
+	selftests/harness/pkg-chroot.sh run '$root' sh -c 'apt-get install -y -q --no-install-recommends $c/linux-source-${sb}_*.deb &&
 		apt-get install -y -q --no-install-recommends$b_debs'"
 ko_b=$(module_of "$kb")
 [ -n "$ko_b" ] && [ "$(module_of "$ka")" = "$ko_a" ] && grep -q 'dkms' "$logs/kernel-b.log"
@@ -160,7 +160,7 @@ for k in "$ka" "$kb"; do
 	ln -sfn "../${root##*/}" "build/pkgtest/images/$k"
 	# Built by test-all's per-kernel loop already, unless run alone.
 	[ -x "build/selftests/$k/vm_hold" ] && [ -n "$(ls "build/selftests/$k/upstream" 2>/dev/null)" ] ||
-		scripts/build-upstream-selftests.sh "$k" "build/selftests/$k" >"$logs/selftests-$k.log" 2>&1
+		selftests/harness/build-upstream-selftests.sh "$k" "build/selftests/$k" >"$logs/selftests-$k.log" 2>&1
 done
 # boot NAME KVER MODE MODULE: a boot-test of the chroot's kernel, one result.
 boot() {
@@ -170,7 +170,7 @@ boot() {
 	rm -f "build/boot-test/$k/modules.cpio.stamp"
 	IMAGES_DIR=build/pkgtest/images MODULE=$4 BOOT_MODE=$3 BOOT_NAME=pkg-$name \
 		MODPROBE_ROOT=$root SWITCH=$root/usr/sbin/kvm-fastinval-switch \
-		SELFTESTS=build/selftests/$k scripts/boot-test.sh "$k" >"$log" 2>&1
+		SELFTESTS=build/selftests/$k selftests/harness/boot-test.sh "$k" >"$log" 2>&1
 	sed -nE 's/^(not )?ok /#   &/p' "$log"
 	s=$(grep -F "$k: " "$log" | grep -E ' [0-9]+ passed, 0 failed$')
 	[ -n "$s" ]
@@ -213,7 +213,7 @@ result $rc "$release's lintian reports no errors on the host's .deb"
 # As make deb does it, in the chroot.
 src=/tmp/build/kvm-fastinval-$version
 rm -rf "$root/tmp/build"
-make -s dkms-source DEST="$root$src" && cp -a packaging/debian "$root$src/debian"
+make -s package-source DEST="$root$src" && cp -a packaging/debian "$root$src/debian"
 check "dpkg-buildpackage in the chroot builds the .deb ($release's debhelper, dh-dkms)" "$logs/deb-build.log" \
 	inroot sh -c "cd $src && dpkg-buildpackage -b -us -uc"
 rdeb=$root/tmp/build/$(basename "$deb")

@@ -23,7 +23,7 @@
 # and build the package with them without network: dpkg -i tools/*.deb.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${PKGTEST_CACHE:-$top/build/pkgtest}
 release=${RELEASE:-bookworm}
 die() { echo "pkg-chroot: $*" >&2; exit 1; }

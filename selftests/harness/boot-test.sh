@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot a Debian distro kernel under QEMU TCG with kvm-fastinval installed as
-# DKMS would, and check (scripts/guest-init.sh) that it is a drop-in kvm.ko.
+# DKMS would, and check (selftests/harness/guest-init.sh) that it is a drop-in kvm.ko.
 #
 #   boot-test.sh KVER
 #
@@ -15,12 +15,12 @@
 #   IMAGES_DIR=    unpacked linux-image debs (default build/images)
 #   BOOT_MODE=     "demo": print a transcript of kvm-fastinval at work instead;
 #                  "selftests": run SELFTEST_LIST against stock kvm.ko and ours
-#                  (scripts/guest-selftests.sh; the caller parses the .tap)
+#                  (selftests/harness/guest-selftests.sh; the caller parses the .tap)
 #   SELFTEST_LIST= selftests mode: "PATH TIMEOUT [ARGS]" lines, PATH under SELFTESTS
 #   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
 #   QEMU_MEM=      guest memory (default 2G)
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
-#                  the distro kvm loads (scripts/guest-init.sh)
+#                  the distro kvm loads (selftests/harness/guest-init.sh)
 #   MODPROBE_ROOT= take lib/ and etc/modprobe.d/*.conf from this root (a
 #                  package install)
 #   SWITCH=        kvm-fastinval-switch to put in /usr/sbin (default packaging/)
@@ -30,7 +30,7 @@
 # 1: a check failed, 2: setup error (missing input, bad usage).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "boot-test: $*" >&2; exit 2; }
 step() { echo "# boot-test: $*"; }
 
@@ -80,11 +80,11 @@ fi
 [ -d "$image/$moddir/kernel" ] || die "no $image/$moddir/kernel"
 [ "$module" = none ] && [ "$mode" = stock ] || [ -f "$module" ] ||
 	die "no module $module (set MODULE=)"
-switch=${SWITCH:-$top/packaging/kvm-fastinval-switch}
+switch=${SWITCH:-$top/tools/kvm-fastinval-switch}
 [ -d "$selftests" ] || step "warning: no $selftests, test binaries will be reported missing"
 
 mkdir -p "$work/$kver" "$logs"
-self_sum=$(cat "$0" "$top/scripts/guest-init.sh" | sha256sum | cut -c1-16)
+self_sum=$(cat "$0" "$top/selftests/harness/guest-init.sh" | sha256sum | cut -c1-16)
 
 # Write $1 (cpio) from directory $2, deterministic and owned by root.
 mkcpio() {
@@ -214,15 +214,15 @@ BT_VERSION=$version
 BT_ST_MODULES="${ST_MODULES:-stock ours}"
 BT_ST_MODES="${ST_MODES:-tdp shadow}"
 EOF
-install -m 0755 "$top/scripts/guest-init.sh" "$d/init"
-install -m 0644 "$top/scripts/splats.sh" "$d/opt/splats.sh"
+install -m 0755 "$top/selftests/harness/guest-init.sh" "$d/init"
+install -m 0644 "$top/selftests/harness/splats.sh" "$d/opt/splats.sh"
 for f in kvm_smoke vm_hold; do
 	[ ! -f "$selftests/$f" ] || install -m 0755 "$selftests/$f" "$d/opt/selftests/"
 done
 if [ "$mode" = selftests ]; then
 	[ -f "${SELFTEST_LIST:-}" ] || die "selftests mode needs SELFTEST_LIST="
 	install -m 0644 "$SELFTEST_LIST" "$d/etc/selftests.list"
-	install -m 0755 "$top/scripts/guest-selftests.sh" "$d/opt/guest-selftests.sh"
+	install -m 0755 "$top/selftests/harness/guest-selftests.sh" "$d/opt/guest-selftests.sh"
 	while read -r p _; do
 		case $p in '' | '#'*) continue ;; esac
 		[ ! -f "$selftests/$p" ] || install -D -m 0755 "$selftests/$p" "$d/opt/selftests/$p"
@@ -295,10 +295,10 @@ fi
 set +e
 passed=0 failed=0 n=0 plan=
 note() { step "$@"; }
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
-# shellcheck source=scripts/splats.sh
-. "$top/scripts/splats.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
+# shellcheck source=selftests/harness/splats.sh
+. "$top/selftests/harness/splats.sh"
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in

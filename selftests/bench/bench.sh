@@ -3,7 +3,7 @@
 #
 # Benchmark of "invalidate all shadow pages": the stock kvm.ko against
 # kvm-fastinval (defaults, and fastinval_mode=stock) in one QEMU boot of a Debian
-# kernel (selftests/bench/fastinval_bench, run by scripts/guest-selftests.sh
+# kernel (selftests/bench/fastinval_bench, run by selftests/harness/guest-selftests.sh
 # through selftests/bench/bench-guest.sh), then the table of ratios, the
 # kvm-fastinval-stat summary of a trace recorded in the guest, and a PNG.
 #
@@ -23,7 +23,7 @@
 # files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "bench: $*" >&2; exit 2; }
 smoke=0
 if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
@@ -65,7 +65,7 @@ t0=$SECONDS
 BOOT_MODE=selftests BOOT_NAME=$name SELFTESTS=$st SELFTEST_LIST=$list \
 	ST_MODULES=$mods ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-4G} \
 	BOOT_TIMEOUT=$((300 + (timeout + 30) * nrun * $(grep -c . "$list"))) \
-	"$top/scripts/boot-test.sh" "$kver" >"$out/boot.log" 2>&1
+	"$top/selftests/harness/boot-test.sh" "$kver" >"$out/boot.log" 2>&1
 boot_rc=$?
 echo "# bench: guest done in $((SECONDS - t0)) s (rc $boot_rc)"
 chan=$out/channel.log
@@ -89,10 +89,10 @@ if [ $smoke = 1 ]; then
 	n=0 passed=0 failed=0
 	# shellcheck disable=SC2317 # ktap.sh's check() calls it
 	note() { echo "# $*"; }
-	# shellcheck source=scripts/ktap.sh
-	. "$top/scripts/ktap.sh"
-	# shellcheck source=scripts/splats.sh
-	. "$top/scripts/splats.sh"
+	# shellcheck source=selftests/harness/ktap.sh
+	. "$top/selftests/harness/ktap.sh"
+	# shellcheck source=selftests/harness/splats.sh
+	. "$top/selftests/harness/splats.sh"
 	grep -q '^@@@ END ours shadow fastinval_bench rc=0' "$chan"
 	result $? "fastinval_bench -h"
 	grep -q '^@@@ END ours shadow bench-guest.sh rc=0' "$chan" && [ -s "$out/results.txt" ]
@@ -131,5 +131,5 @@ if [ $smoke = 1 ]; then
 fi
 
 [ -s "$out/results.txt" ] || die "no results (logs: $out/boot.log, $chan)"
-"$top/scripts/bench-report.sh" "$out/results.txt" "$out" | tee "$out/table.txt"
+"$top/selftests/bench/bench-report.sh" "$out/results.txt" "$out" | tee "$out/table.txt"
 [ $boot_rc -eq 0 ] || echo "# bench: the guest did not finish everything (rc $boot_rc), see $out/boot.log"

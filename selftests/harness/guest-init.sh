@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the boot-test initramfs (built by scripts/boot-test.sh): checks
+# /init of the boot-test initramfs (built by selftests/harness/boot-test.sh): checks
 # that kvm-fastinval works as a drop-in kvm.ko, then powers the guest off.
 # TAP goes to /dev/ttyS1 (a clean channel the host parses) and, for the
 # log, to the console; command output goes to the console as "# " lines.
@@ -11,7 +11,7 @@
 #   BT_SELFTEST_TIMEOUT  seconds per test binary
 #   BT_VERSION       the kvm-fastinval version the module must report
 #   BT_MODE          "demo": show kvm-fastinval at work instead of checking;
-#                    "selftests": run scripts/guest-selftests.sh instead
+#                    "selftests": run selftests/harness/guest-selftests.sh instead
 #                    "switch", "stock": the package tests' checks (below)
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -36,7 +36,7 @@ trap poweroff EXIT
 BT_CONF_OPTS='' BT_CMDLINE_OPTS='' BT_SELFTEST_TIMEOUT=180 BT_MODE=test BT_VERSION=
 # shellcheck disable=SC1091
 . /etc/boot-test.env
-# shellcheck source=scripts/splats.sh
+# shellcheck source=selftests/harness/splats.sh
 . /opt/splats.sh
 
 KVER=$(uname -r)
@@ -119,13 +119,13 @@ no_kvm_left() {
 run depmod -a "$KVER"
 
 # -- selftests mode: test lists against stock kvm.ko and ours, for the host's
-# scripts/upstream-selftests.sh.
+# selftests/harness/upstream-selftests.sh.
 if [ "$BT_MODE" = selftests ]; then
 	bash /opt/guest-selftests.sh
 	exit 0
 fi
 
-# -- demo mode: a transcript on ttyS1 for scripts/demo.sh ----------------------
+# -- demo mode: a transcript on ttyS1 for selftests/harness/demo.sh ----------------------
 if [ "$BT_MODE" = demo ]; then
 	rc=0
 	show() {

@@ -7,12 +7,12 @@
 # installed module last. DKMS_ROOT= moves the private tree.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${1:?usage: $0 KVER}
 # A kernel of another Debian release: that release's DKMS, in its root.
 [ "${IN_BUILD_ROOT:-}" = 1 ] ||
 	exec "$top/scripts/build-root.sh" "$kver" env DKMS_ROOT="${DKMS_ROOT:-}" KDIR="${KDIR:-}" \
-		"$top/scripts/${0##*/}" "$@"
+		"$top/selftests/harness/${0##*/}" "$@"
 root=${DKMS_ROOT:-$top/build/dkms}
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$top/dkms.conf")
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")

@@ -21,7 +21,7 @@
 # JOBS=           make -j (default nproc)
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$top/build/debug-kernel
 source_tarball=${DEBUG_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 localversion=-kvm-fastinval-debug
@@ -119,8 +119,8 @@ run_tests() {
 	n=0 passed=0 failed=0
 	# shellcheck disable=SC2317 # ktap.sh's check() calls it
 	note() { echo "# [$((SECONDS - t0))s] $*"; }
-	# shellcheck source=scripts/ktap.sh
-	. "$top/scripts/ktap.sh"
+	# shellcheck source=selftests/harness/ktap.sh
+	. "$top/selftests/harness/ktap.sh"
 	mkdir -p "$logs"
 	echo "TAP version 13"
 	note "debug kernel $kver: $(grep -cE '^CONFIG_(PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|PROVE_RCU|KASAN|DEBUG_LIST|DEBUG_OBJECTS|UBSAN)=y' "$tree/.config") checkers on"
@@ -129,19 +129,19 @@ run_tests() {
 	check "$kver: exports and CRCs equal its own kvm.ko's" "$logs/abi.log" \
 		"$top/scripts/abi-check.sh" "$tree/Module.symvers" "${ko%/*}/Module.symvers"
 	check "$kver: test programs build" "$logs/selftests.log" \
-		"$top/scripts/build-upstream-selftests.sh" "$kver" "$top/build/selftests/$kver"
+		"$top/selftests/harness/build-upstream-selftests.sh" "$kver" "$top/build/selftests/$kver"
 	# Slower than a distro kernel under TCG: KASAN and lockdep on every access
 	# and lock; the guest needs KASAN's shadow too.
 	note "boot test"
 	BOOT_TIMEOUT=1800 SELFTEST_TIMEOUT=600 QEMU_MEM=3G \
-		relay "boot: " "$kver" "$logs/debug-boot.log" "$top/scripts/boot-test.sh" "$kver"
+		relay "boot: " "$kver" "$logs/debug-boot.log" "$top/selftests/harness/boot-test.sh" "$kver"
 	note "kvm-fastinval kselftests and the curated upstream set, stock and ours, TDP and shadow"
 	MODULE=$ko QEMU_MEM=4G TIMEOUT_SCALE=3 relay "selftests: " "$kver: upstream selftests \\(ci\\)" \
-		"$logs/debug-selftests.log" "$top/scripts/upstream-selftests.sh" "$kver"
+		"$logs/debug-selftests.log" "$top/selftests/harness/upstream-selftests.sh" "$kver"
 	if [ "$soak" != 0 ]; then
 		note "soak, $soak minutes per MMU"
 		MODULE=$ko QEMU_MEM=4G TIMEOUT_SCALE=3 SOAK_MINUTES=$soak relay "soak: " "$kver: upstream selftests \\(soak\\)" \
-			"$logs/debug-soak.log" "$top/scripts/upstream-selftests.sh" --soak "$kver"
+			"$logs/debug-soak.log" "$top/selftests/harness/upstream-selftests.sh" --soak "$kver"
 	fi
 	echo "1..$n"
 	echo "$kver: debug kernel: $passed passed, $failed failed"

@@ -37,13 +37,13 @@
 # mode and module (kselftest runner format), console.log, results.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "upstream-selftests: $*" >&2; exit 2; }
 note() { echo "# $*"; }
-# shellcheck source=scripts/ktap.sh
-. "$top/scripts/ktap.sh"
-# shellcheck source=scripts/splats.sh
-. "$top/scripts/splats.sh"
+# shellcheck source=selftests/harness/ktap.sh
+. "$top/selftests/harness/ktap.sh"
+# shellcheck source=selftests/harness/splats.sh
+. "$top/selftests/harness/splats.sh"
 
 set=ci
 case ${1:-} in
@@ -137,7 +137,7 @@ else
 echo "# upstream KVM selftests ($set) for $kver: building from the distro source"
 rm -rf "$bins/upstream" "$bins/kvm-fastinval"
 TESTS="${want[*]:-none}" ALLOW_FAIL=1 SMOKE=0 \
-	"$top/scripts/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
+	"$top/selftests/harness/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
 	die "building the selftests failed (log: $logdir/build.log)"
 read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
 built=()
@@ -181,7 +181,7 @@ echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
 t0=$SECONDS
 BOOT_MODE=selftests SELFTESTS=$bins SELFTEST_LIST=$guest_list MODULE=$module \
 	ST_MODULES=$modules ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-3G} \
-	BOOT_TIMEOUT=$boot_timeout "$top/scripts/boot-test.sh" "$kver" >"$logdir/boot.log" 2>&1
+	BOOT_TIMEOUT=$boot_timeout "$top/selftests/harness/boot-test.sh" "$kver" >"$logdir/boot.log" 2>&1
 boot_rc=$?
 boot_secs=$((SECONDS - t0))
 echo "$boot_rc $boot_secs" >"$logdir/boot.status"

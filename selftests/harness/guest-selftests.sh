@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of scripts/upstream-selftests.sh, run by the boot-test /init
-# (scripts/guest-init.sh) when BT_MODE=selftests: runs a list of KVM test
+# Guest side of selftests/harness/upstream-selftests.sh, run by the boot-test /init
+# (selftests/harness/guest-init.sh) when BT_MODE=selftests: runs a list of KVM test
 # binaries against the stock kvm.ko and against kvm-fastinval, with kvm_amd
 # in TDP (npt=1) and shadow (npt=0) mode.
 #
@@ -31,7 +31,7 @@ ASIDE=/opt/aside
 BT_ST_MODULES="stock ours" BT_ST_MODES="tdp shadow"
 # shellcheck disable=SC1091
 . /etc/boot-test.env
-# shellcheck source=scripts/splats.sh
+# shellcheck source=selftests/harness/splats.sh
 . /opt/splats.sh
 
 out() { echo "$*" >&3; }

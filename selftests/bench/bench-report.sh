@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench-report.sh RESULTS OUTDIR: tables and plots from fastinval_bench
-# RESULT lines (scripts/bench.sh): per kernel, MMU mode, size and variant,
+# RESULT lines (selftests/bench/bench.sh): per kernel, MMU mode, size and variant,
 # the median [min-max] over all invalidations (deletes and moves, all
 # repetitions), the ratios stock kvm.ko / kvm-fastinval, and a gnuplot PNG
 # per kernel (OUTDIR/bench-KVER.png) of the attributable guest stall and the
