@@ -59,7 +59,7 @@ refresh() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT	# global: the trap runs after refresh returns
 	git -C "$gitdir" format-patch -q --zero-commit --no-signature --abbrev=7 \
-		--filename-max-length=80 -o "$tmp" "$base..HEAD"
+		--filename-max-length=120 -o "$tmp" "$base..HEAD"
 	mkdir -p "$patches/$series"
 	rm -f "$patches/$series"/*.patch
 	for p in "$tmp"/*.patch; do
