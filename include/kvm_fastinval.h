@@ -9,38 +9,9 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "kvm_fastinval_names.h"
+
 struct kvm;
-
-/*
- * Why all (or all obsolete) shadow pages of a VM are being zapped.  The
- * values are part of the trace format: append only.
- */
-enum kvm_fastinval_reason {
-	KVM_FASTINVAL_MEMSLOT_DELETE,
-	KVM_FASTINVAL_MEMSLOT_MOVE,
-	KVM_FASTINVAL_MMIO_GEN_WRAP,
-	KVM_FASTINVAL_NX_HUGE_PAGES,
-	KVM_FASTINVAL_TEARDOWN,
-	KVM_FASTINVAL_SLOT_ZAP,
-	KVM_FASTINVAL_NR_REASONS,
-};
-
-/* What the work done under one mmu_lock hold was. */
-enum kvm_fastinval_phase {
-	KVM_FASTINVAL_PHASE_ZAP,	/* shadow pages zapped (prepared) */
-	KVM_FASTINVAL_PHASE_COMMIT,	/* zapped shadow pages freed */
-	KVM_FASTINVAL_PHASE_TDP,	/* TDP MMU SPTEs zapped */
-	KVM_FASTINVAL_NR_PHASES,
-};
-
-/* Why a batch ended. */
-enum kvm_fastinval_release {
-	KVM_FASTINVAL_REL_CONTENTION,	/* mmu_lock has waiters */
-	KVM_FASTINVAL_REL_RESCHED,	/* need_resched() */
-	KVM_FASTINVAL_REL_BUDGET,	/* hold longer than fastinval_hold_budget_us */
-	KVM_FASTINVAL_REL_DONE,		/* phase or invalidation finished */
-	KVM_FASTINVAL_NR_RELEASES,
-};
 
 struct kvm_fastinval_vm;
 

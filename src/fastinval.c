@@ -180,26 +180,22 @@ static DEFINE_XARRAY(fastinval_vms);
 static atomic64_t fastinval_ids = ATOMIC64_INIT(0);
 
 static const char * const reason_names[] = {
-	[KVM_FASTINVAL_MEMSLOT_DELETE] = "memslot_delete",
-	[KVM_FASTINVAL_MEMSLOT_MOVE] = "memslot_move",
-	[KVM_FASTINVAL_MMIO_GEN_WRAP] = "mmio_gen_wrap",
-	[KVM_FASTINVAL_NX_HUGE_PAGES] = "nx_huge_pages",
-	[KVM_FASTINVAL_TEARDOWN] = "teardown",
-	[KVM_FASTINVAL_SLOT_ZAP] = "slot_zap",
+	KVM_FASTINVAL_REASONS(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
 };
+
+static_assert(ARRAY_SIZE(reason_names) == KVM_FASTINVAL_NR_REASONS);
 
 static const char * const phase_names[] = {
-	[KVM_FASTINVAL_PHASE_ZAP] = "zap",
-	[KVM_FASTINVAL_PHASE_COMMIT] = "commit",
-	[KVM_FASTINVAL_PHASE_TDP] = "tdp",
+	KVM_FASTINVAL_PHASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
 };
 
+static_assert(ARRAY_SIZE(phase_names) == KVM_FASTINVAL_NR_PHASES);
+
 static const char * const release_names[] = {
-	[KVM_FASTINVAL_REL_CONTENTION] = "contention",
-	[KVM_FASTINVAL_REL_RESCHED] = "resched",
-	[KVM_FASTINVAL_REL_BUDGET] = "budget",
-	[KVM_FASTINVAL_REL_DONE] = "done",
+	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
 };
+
+static_assert(ARRAY_SIZE(release_names) == KVM_FASTINVAL_NR_RELEASES);
 
 static struct kvm_fastinval_vm *fastinval_vm(struct kvm *kvm)
 {

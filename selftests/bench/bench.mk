@@ -3,6 +3,6 @@
 # bench.mk): builds one program with exactly the library's flags and objects.
 .PHONY: bench-prog
 bench-prog: $(BENCH_OUT)
-$(BENCH_OUT): $(BENCH_SRC) $(LIBKVM_OBJS)
+$(BENCH_OUT): $(BENCH_SRC) $(BENCH_DEPS) $(LIBKVM_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) $< $(LIBKVM_OBJS) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(BENCH_CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) $< $(LIBKVM_OBJS) $(LDLIBS) -o $@

@@ -53,6 +53,15 @@
 #include "kvm_util.h"
 #include "processor.h"
 
+#include "kvm_fastinval_names.h"
+
+static const char * const phase_names[] = {
+	KVM_FASTINVAL_PHASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
+static const char * const release_names[] = {
+	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
+
 #define BASE_GVA	0x20000000000ULL	/* 2 TiB: far from the library's maps */
 #define STRIDE		(2ULL << 20)		/* one guest page table per address */
 #define DUMMY_SLOT	10
@@ -311,13 +320,13 @@ static void trace_read(struct tr *t)
 				mine |= ids[i] == id;
 			if (!mine)
 				continue;
-			if (!strcmp(phase, "zap") && c > t->zap_max)
+			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_ZAP]) && c > t->zap_max)
 				t->zap_max = c;
-			if (!strcmp(phase, "commit") && c > t->commit_max)
+			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_COMMIT]) && c > t->commit_max)
 				t->commit_max = c;
-			if (!strcmp(phase, "tdp") && c > t->tdp_max)
+			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_TDP]) && c > t->tdp_max)
 				t->tdp_max = c;
-			if (strcmp(rel, "done")) {
+			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE])) {
 				t->holds++;
 				t->hold_sum += c;
 			}

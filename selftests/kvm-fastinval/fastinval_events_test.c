@@ -88,13 +88,15 @@ static uint64_t run_round(void)
 }
 
 #define DELTA(name) (fi_counter(&c1, name) - fi_counter(&c0, name))
+#define DELTA_OF(prefix, name) \
+	(fi_counter_of(&c1, prefix, name) - fi_counter_of(&c0, prefix, name))
 
 int main(int argc, char *argv[])
 {
 	int ndel = 4, nmove = 4, budget_us = 200, margin_ms = -1, opt, i, kmsg;
-	int bad = 0, nd = 0, nm = 0, order_ok = 1, over = 0, expect_n;
+	int bad = 0, nd = 0, nm = 0, order_ok = 1, over = 0, expect_n, sums_ok;
 	uint64_t gpa = MOVE_GPA_A, s_zap = 0, s_free = 0, s_tdp = 0, s_batch = 0;
-	uint64_t s_ph[FI_NR_PH] = {}, s_rel[FI_NR_REL] = {}, longest = 0;
+	uint64_t s_ph[KVM_FASTINVAL_NR_PHASES] = {}, s_rel[KVM_FASTINVAL_NR_RELEASES] = {}, longest = 0;
 	uint64_t max_first = 0, max_later = 0, first_limit, later_limit, *m, p;
 	struct fi_counters c0, c1;
 	struct fi_trace t;
@@ -156,14 +158,14 @@ int main(int argc, char *argv[])
 			vm_mem_region_delete(vm, DEL_SLOT);
 			vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEL_GPA,
 						    DEL_SLOT, DEL_PAGES, 0);
-			expect[nd + nm] = "memslot_delete";
+			expect[nd + nm] = fi_reason_names[KVM_FASTINVAL_MEMSLOT_DELETE];
 			nd++;
 		} else {
 			gpa = gpa == MOVE_GPA_A ? MOVE_GPA_B : MOVE_GPA_A;
 			vm_mem_region_move(vm, MOVE_SLOT, gpa);
 			move_gpa = gpa;
 			sync_global_to_guest(vm, move_gpa);
-			expect[nd + nm] = "memslot_move";
+			expect[nd + nm] = fi_reason_names[KVM_FASTINVAL_MEMSLOT_MOVE];
 			nm++;
 		}
 	}
@@ -198,9 +200,9 @@ int main(int argc, char *argv[])
 		s_free += in->e_freed;
 		s_tdp += in->e_tdp;
 		s_batch += in->e_batches;
-		for (p = 0; p < FI_NR_PH; p++)
+		for (p = 0; p < KVM_FASTINVAL_NR_PHASES; p++)
 			s_ph[p] += in->batches[p];
-		for (p = 0; p < FI_NR_REL; p++)
+		for (p = 0; p < KVM_FASTINVAL_NR_RELEASES; p++)
 			s_rel[p] += in->rel[p];
 		longest = in->e_longest > longest ? in->e_longest : longest;
 		max_first = in->max_first_ns > max_first ? in->max_first_ns : max_first;
@@ -216,25 +218,29 @@ int main(int argc, char *argv[])
 			 s_zap, s_free, s_tdp);
 
 	ksft_print_msg("debugfs deltas: invalidations %lu (delete %lu move %lu) zapped %lu freed %lu tdp %lu batches %lu releases c/r/b/d %lu/%lu/%lu/%lu longest %lu\n",
-		       DELTA("invalidations"), DELTA("invalidations_memslot_delete"),
-		       DELTA("invalidations_memslot_move"), DELTA("pages_zapped"),
-		       DELTA("pages_freed"), DELTA("tdp_sptes_zapped"), DELTA("batches"),
-		       DELTA("releases_contention"), DELTA("releases_resched"),
-		       DELTA("releases_budget"), DELTA("releases_done"),
+		       DELTA("invalidations"),
+		       DELTA_OF("invalidations", fi_reason_names[KVM_FASTINVAL_MEMSLOT_DELETE]),
+		       DELTA_OF("invalidations", fi_reason_names[KVM_FASTINVAL_MEMSLOT_MOVE]),
+		       DELTA("pages_zapped"), DELTA("pages_freed"), DELTA("tdp_sptes_zapped"),
+		       DELTA("batches"),
+		       DELTA_OF("releases", fi_rel_names[KVM_FASTINVAL_REL_CONTENTION]),
+		       DELTA_OF("releases", fi_rel_names[KVM_FASTINVAL_REL_RESCHED]),
+		       DELTA_OF("releases", fi_rel_names[KVM_FASTINVAL_REL_BUDGET]),
+		       DELTA_OF("releases", fi_rel_names[KVM_FASTINVAL_REL_DONE]),
 		       fi_counter(&c1, "longest_hold_ns"));
 	ksft_test_result(DELTA("invalidations") == (uint64_t)expect_n &&
-			 DELTA("invalidations_memslot_delete") == (uint64_t)ndel &&
-			 DELTA("invalidations_memslot_move") == (uint64_t)nmove,
+			 DELTA_OF("invalidations", fi_reason_names[KVM_FASTINVAL_MEMSLOT_DELETE]) ==
+			 (uint64_t)ndel &&
+			 DELTA_OF("invalidations", fi_reason_names[KVM_FASTINVAL_MEMSLOT_MOVE]) ==
+			 (uint64_t)nmove,
 			 "debugfs counts %d invalidations: %d deletes, %d moves\n", expect_n, ndel, nmove);
-	ksft_test_result(DELTA("pages_zapped") == s_zap && DELTA("pages_freed") == s_free &&
+	sums_ok = 1;
+	for (p = 0; p < KVM_FASTINVAL_NR_PHASES; p++)
+		sums_ok &= DELTA_OF("batches", fi_ph_names[p]) == s_ph[p];
+	for (p = 0; p < KVM_FASTINVAL_NR_RELEASES; p++)
+		sums_ok &= DELTA_OF("releases", fi_rel_names[p]) == s_rel[p];
+	ksft_test_result(sums_ok && DELTA("pages_zapped") == s_zap && DELTA("pages_freed") == s_free &&
 			 DELTA("tdp_sptes_zapped") == s_tdp && DELTA("batches") == s_batch &&
-			 DELTA("batches_zap") == s_ph[FI_PH_ZAP] &&
-			 DELTA("batches_commit") == s_ph[FI_PH_COMMIT] &&
-			 DELTA("batches_tdp") == s_ph[FI_PH_TDP] &&
-			 DELTA("releases_contention") == s_rel[FI_REL_CONTENTION] &&
-			 DELTA("releases_resched") == s_rel[FI_REL_RESCHED] &&
-			 DELTA("releases_budget") == s_rel[FI_REL_BUDGET] &&
-			 DELTA("releases_done") == s_rel[FI_REL_DONE] &&
 			 fi_counter(&c1, "longest_hold_ns") == longest &&
 			 fi_counter(&c1, "last_id") == (t.n ? t.inv[t.n - 1].id : 0),
 			 "debugfs deltas == sums of the trace (pages, batches by phase, releases by reason, longest hold, last id)\n");
@@ -242,10 +248,10 @@ int main(int argc, char *argv[])
 		       max_first, first_limit, max_later, later_limit, budget_us);
 	ksft_test_result(over == 0, "no batch held mmu_lock longer than budget + margin (%d invalidations over)\n",
 			 over);
-	ksft_test_result(!fi_shadow_mode() || s_zap < 3 || s_rel[FI_REL_BUDGET] + s_rel[FI_REL_CONTENTION] +
-			 s_rel[FI_REL_RESCHED] > 0,
+	ksft_test_result(!fi_shadow_mode() || s_zap < 3 || s_rel[KVM_FASTINVAL_REL_BUDGET] + s_rel[KVM_FASTINVAL_REL_CONTENTION] +
+			 s_rel[KVM_FASTINVAL_REL_RESCHED] > 0,
 			 "with fastinval_batch_pages=1 the lock was released mid-invalidation (%lu budget, %lu contention, %lu resched releases)\n",
-			 s_rel[FI_REL_BUDGET], s_rel[FI_REL_CONTENTION], s_rel[FI_REL_RESCHED]);
+			 s_rel[KVM_FASTINVAL_REL_BUDGET], s_rel[KVM_FASTINVAL_REL_CONTENTION], s_rel[KVM_FASTINVAL_REL_RESCHED]);
 
 	/* A/B: the distro's own behaviour, still traced and counted. */
 	fi_param_must_set("fastinval_mode", "stock");
@@ -259,16 +265,16 @@ int main(int argc, char *argv[])
 	fi_trace_read(&t, name);
 	bad = t.n == 1 ? fi_check_inval(&t.inv[0]) : 1;
 	ksft_test_result(t.n == 1 && t.inv[0].stock == 1 && !bad &&
-			 !strcmp(t.inv[0].reason, "memslot_delete") &&
+			 !strcmp(t.inv[0].reason, fi_reason_names[KVM_FASTINVAL_MEMSLOT_DELETE]) &&
 			 DELTA("invalidations") == 1 &&
 			 DELTA("pages_zapped") == t.inv[0].e_zapped &&
 			 DELTA("batches") == t.inv[0].e_batches,
 			 "fastinval_mode=stock: a stock=1 invalidation whose events and counters add up (%d events, %d mismatches)\n",
 			 t.n, bad);
 	/* In the stock mode the commit frees everything in one hold. */
-	ksft_test_result(t.n == 1 && t.inv[0].batches[FI_PH_COMMIT] <= 1,
+	ksft_test_result(t.n == 1 && t.inv[0].batches[KVM_FASTINVAL_PHASE_COMMIT] <= 1,
 			 "fastinval_mode=stock: commit in one hold (%lu commit batches)\n",
-			 t.n == 1 ? t.inv[0].batches[FI_PH_COMMIT] : 0);
+			 t.n == 1 ? t.inv[0].batches[KVM_FASTINVAL_PHASE_COMMIT] : 0);
 	fi_trace_stop();
 	kvm_vm_free(vm);
 	fi_kmsg_result(kmsg);

@@ -116,9 +116,10 @@ static uint64_t first_limit, later_limit;
  * reason's subtest was skipped before), every one complete, within the
  * limits, and the zaps that follow a full guest pass did the work.
  */
-static void check_reason(struct fi_trace *t, const char *reason, int want,
+static void check_reason(struct fi_trace *t, enum kvm_fastinval_reason r, int want,
 			 uint64_t min_work)
 {
+	const char *reason = fi_reason_names[r];
 	uint64_t first = 0, later = 0, work = 0;
 	int n = 0, bad = 0, over = 0, i;
 
@@ -138,8 +139,8 @@ static void check_reason(struct fi_trace *t, const char *reason, int want,
 		work = w > work ? w : work;
 		ksft_print_msg("%s id %lu: zapped %lu freed %lu tdp_sptes %lu, batches zap/commit/tdp %lu/%lu/%lu, releases c/r/b/d %lu/%lu/%lu/%lu, longest hold %.2f ms (first %.2f, later %.2f), %.1f ms\n",
 			       reason, in->id, in->e_zapped, in->e_freed, in->e_tdp,
-			       in->batches[FI_PH_ZAP], in->batches[FI_PH_COMMIT],
-			       in->batches[FI_PH_TDP], in->rel[0], in->rel[1],
+			       in->batches[KVM_FASTINVAL_PHASE_ZAP], in->batches[KVM_FASTINVAL_PHASE_COMMIT],
+			       in->batches[KVM_FASTINVAL_PHASE_TDP], in->rel[0], in->rel[1],
 			       in->rel[2], in->rel[3], in->e_longest / 1e6,
 			       in->max_first_ns / 1e6, in->max_later_ns / 1e6,
 			       in->e_duration / 1e6);
@@ -225,7 +226,7 @@ int main(int argc, char *argv[])
 			vm_mem_region_set_flags(vm, GEN_SLOT, i % 2 ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
 			if (i % 4096 == 4095) {
 				TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
-				wraps = fi_counter(&c, "invalidations_mmio_gen_wrap");
+				wraps = fi_counter_of(&c, "invalidations", fi_reason_names[KVM_FASTINVAL_MMIO_GEN_WRAP]);
 				if (i % 65536 == 65535)
 					ksft_print_msg("%lu memslot updates in %.1f s\n", i + 1,
 						       fi_now() - t0);
@@ -245,23 +246,23 @@ int main(int argc, char *argv[])
 
 	fi_trace_read(&t, name);
 	TEST_ASSERT(!t.lost, "the trace buffer overflowed");
-	check_reason(&t, "memslot_delete", 1, min_work);
-	check_reason(&t, "memslot_move", 1, min_work);
+	check_reason(&t, KVM_FASTINVAL_MEMSLOT_DELETE, 1, min_work);
+	check_reason(&t, KVM_FASTINVAL_MEMSLOT_MOVE, 1, min_work);
 	if (n_nx)
-		check_reason(&t, "nx_huge_pages", n_nx, min_work);
+		check_reason(&t, KVM_FASTINVAL_NX_HUGE_PAGES, n_nx, min_work);
 	else
 		ksft_test_result_skip("nx_huge_pages: the parameter is '%s'\n", saved_nx);
 	if (wrap)
-		check_reason(&t, "mmio_gen_wrap", 1, min_work);
+		check_reason(&t, KVM_FASTINVAL_MMIO_GEN_WRAP, 1, min_work);
 	else
 		ksft_test_result_skip("mmio_gen_wrap: skipped (-W), it takes %lu memslot updates\n",
 				      GEN_WRAP_UPDATES);
 	if (slot_zap)
 		/* The guest's page tables are not in the slot: its leaves only, not counted. */
-		check_reason(&t, "slot_zap", 1, 0);
+		check_reason(&t, KVM_FASTINVAL_SLOT_ZAP, 1, 0);
 	else
 		ksft_test_result_skip("slot_zap: no KVM_X86_QUIRK_SLOT_ZAP_ALL to disable\n");
-	check_reason(&t, "teardown", 1, 0);
+	check_reason(&t, KVM_FASTINVAL_TEARDOWN, 1, 0);
 	free(t.inv);
 
 	/* The scale of it: the distro's own holds, same size, same operation. */

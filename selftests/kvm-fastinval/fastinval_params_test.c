@@ -61,7 +61,7 @@ static struct fi_inval invalidate(const char *batch, const char *budget, const c
 	ksft_print_msg("batch=%s budget=%s stock=%s: id %lu stock=%d zapped %lu freed %lu tdp %lu, %lu batches, releases c/r/b/d %lu/%lu/%lu/%lu, longest %lu ns, fewest pages in a budget-released zap batch %ld\n",
 		       batch, budget, stock, in.id, in.stock, in.e_zapped, in.e_freed, in.e_tdp,
 		       in.e_batches, in.rel[0], in.rel[1], in.rel[2], in.rel[3], in.e_longest,
-		       (long)in.min_budget_pages[FI_PH_ZAP]);
+		       (long)in.min_budget_pages[KVM_FASTINVAL_PHASE_ZAP]);
 	return in;
 }
 
@@ -136,21 +136,21 @@ int main(void)
 			 "fastinval_mode takes effect on the next invalidation (stock=1, then stock=0)\n");
 
 	in = invalidate("1", "1", "bounded");
-	ksft_test_result(in.e_zapped + in.e_tdp < 2 || in.rel[FI_REL_BUDGET] > 0,
+	ksft_test_result(in.e_zapped + in.e_tdp < 2 || in.rel[KVM_FASTINVAL_REL_BUDGET] > 0,
 			 "budget 1 us, batch 1: %lu budget releases for %lu zapped pages, %lu TDP SPTEs\n",
-			 in.rel[FI_REL_BUDGET], in.e_zapped, in.e_tdp);
+			 in.rel[KVM_FASTINVAL_REL_BUDGET], in.e_zapped, in.e_tdp);
 
 	in = invalidate("4", "1", "bounded");
 	if (shadow)
-		ksft_test_result(in.min_budget_pages[FI_PH_ZAP] >= 4,
+		ksft_test_result(in.min_budget_pages[KVM_FASTINVAL_PHASE_ZAP] >= 4,
 				 "batch 4: no zap batch released for the budget before 4 pages (fewest %ld)\n",
-				 (long)in.min_budget_pages[FI_PH_ZAP]);
+				 (long)in.min_budget_pages[KVM_FASTINVAL_PHASE_ZAP]);
 	else
 		ksft_test_result_skip("batch 4: no shadow pages in TDP mode\n");
 
 	in = invalidate("65536", "1000000", "bounded");
-	ksft_test_result(in.rel[FI_REL_BUDGET] == 0,
-			 "budget 1 s: no release for the budget (%lu)\n", in.rel[FI_REL_BUDGET]);
+	ksft_test_result(in.rel[KVM_FASTINVAL_REL_BUDGET] == 0,
+			 "budget 1 s: no release for the budget (%lu)\n", in.rel[KVM_FASTINVAL_REL_BUDGET]);
 
 	kvm_vm_free(vm);
 	fi_kmsg_result(kmsg);

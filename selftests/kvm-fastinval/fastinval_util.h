@@ -25,6 +25,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "kselftest.h"
+#include "kvm_fastinval_names.h"
 
 /*
  * Guest code of the tests that only need a vCPU writing memory: round after
@@ -203,6 +204,16 @@ static inline uint64_t fi_counter(const struct fi_counters *c, const char *name)
 	return 0;
 }
 
+/* The counter PREFIX_NAME, e.g. ("releases", fi_rel_names[...]). */
+static inline uint64_t fi_counter_of(const struct fi_counters *c, const char *prefix,
+				     const char *name)
+{
+	char full[64];
+
+	snprintf(full, sizeof(full), "%s_%s", prefix, name);
+	return fi_counter(c, full);
+}
+
 /*
  * Enable the kvm_fastinval events, empty the buffer, start tracing;
  * fi_trace_stop() puts back the buffer size, the events' enable and
@@ -289,10 +300,16 @@ static inline void fi_params_save(void)
 	atexit(fi_params_restore);
 }
 
-enum { FI_REL_CONTENTION, FI_REL_RESCHED, FI_REL_BUDGET, FI_REL_DONE, FI_NR_REL };
-enum { FI_PH_ZAP, FI_PH_COMMIT, FI_PH_TDP, FI_NR_PH };
-static const char * const fi_rel_names[] = { "contention", "resched", "budget", "done" };
-static const char * const fi_ph_names[] = { "zap", "commit", "tdp" };
+/* The module's names table (include/kvm_fastinval_names.h). */
+static const char * const fi_reason_names[] = {
+	KVM_FASTINVAL_REASONS(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
+static const char * const fi_ph_names[] = {
+	KVM_FASTINVAL_PHASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
+static const char * const fi_rel_names[] = {
+	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
 
 /* One invalidation as seen in the trace. */
 struct fi_inval {
@@ -302,7 +319,7 @@ struct fi_inval {
 	int vm_pid, stock, tdp_mmu, ended;
 	int other_pid;		/* batch/end events whose vm_pid is not the start's */
 	/* from the batches */
-	uint64_t pages[FI_NR_PH], batches[FI_NR_PH], rel[FI_NR_REL];
+	uint64_t pages[KVM_FASTINVAL_NR_PHASES], batches[KVM_FASTINVAL_NR_PHASES], rel[KVM_FASTINVAL_NR_RELEASES];
 	uint64_t max_lock_ns, nr_batches;
 	/*
 	 * Longest lock_ns in the first mmu_lock hold (generation bump, root
@@ -312,7 +329,7 @@ struct fi_inval {
 	uint64_t max_first_ns, max_later_ns, prev_lock_ns;
 	int holds;
 	/* Fewest pages in a zap/commit batch released for the budget. */
-	uint64_t min_budget_pages[FI_NR_PH];
+	uint64_t min_budget_pages[KVM_FASTINVAL_NR_PHASES];
 	/* from the end event */
 	uint64_t e_zapped, e_freed, e_tdp, e_batches, e_cont, e_resched,
 		 e_budget, e_longest, e_duration;
@@ -380,7 +397,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			}
 			in = &t->inv[t->n++];
 			memset(in, 0, sizeof(*in));
-			for (a = 0; a < FI_NR_PH; a++)
+			for (a = 0; a < KVM_FASTINVAL_NR_PHASES; a++)
 				in->min_budget_pages[a] = ~0UL;
 			in->id = id;
 			in->vm_pid = vp;
@@ -400,13 +417,13 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 				continue;
 			}
 			in->other_pid += vp != in->vm_pid;
-			x = fi_name_idx(s1, fi_ph_names, FI_NR_PH);
-			y = fi_name_idx(s3, fi_rel_names, FI_NR_REL);
+			x = fi_name_idx(s1, fi_ph_names, KVM_FASTINVAL_NR_PHASES);
+			y = fi_name_idx(s3, fi_rel_names, KVM_FASTINVAL_NR_RELEASES);
 			TEST_ASSERT(x >= 0 && y >= 0, "bad phase/release names: %s", line);
 			TEST_ASSERT(!in->ended, "batch event after the end event: %s", line);
 			TEST_ASSERT(c >= b, "batch lock_ns < hold_ns: %s", line);
 			in->pages[x] += a;
-			if (y == FI_REL_BUDGET && a < in->min_budget_pages[x])
+			if (y == KVM_FASTINVAL_REL_BUDGET && a < in->min_budget_pages[x])
 				in->min_budget_pages[x] = a;
 			in->batches[x]++;
 			in->rel[y]++;
@@ -421,7 +438,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			if (c > in->max_lock_ns)
 				in->max_lock_ns = c;
 			/* A release other than done ends the hold. */
-			if (y != FI_REL_DONE) {
+			if (y != KVM_FASTINVAL_REL_DONE) {
 				in->holds++;
 				in->prev_lock_ns = 0;
 			}
@@ -471,13 +488,13 @@ static inline int fi_check_inval(const struct fi_inval *in)
 			       in->id, in->reason, in->e_reason);
 		bad++;
 	}
-	FI_EQ(in->pages[FI_PH_ZAP], in->e_zapped);
-	FI_EQ(in->pages[FI_PH_COMMIT], in->e_freed);
-	FI_EQ(in->pages[FI_PH_TDP], in->e_tdp);
+	FI_EQ(in->pages[KVM_FASTINVAL_PHASE_ZAP], in->e_zapped);
+	FI_EQ(in->pages[KVM_FASTINVAL_PHASE_COMMIT], in->e_freed);
+	FI_EQ(in->pages[KVM_FASTINVAL_PHASE_TDP], in->e_tdp);
 	FI_EQ(in->nr_batches, in->e_batches);
-	FI_EQ(in->rel[FI_REL_CONTENTION], in->e_cont);
-	FI_EQ(in->rel[FI_REL_RESCHED], in->e_resched);
-	FI_EQ(in->rel[FI_REL_BUDGET], in->e_budget);
+	FI_EQ(in->rel[KVM_FASTINVAL_REL_CONTENTION], in->e_cont);
+	FI_EQ(in->rel[KVM_FASTINVAL_REL_RESCHED], in->e_resched);
+	FI_EQ(in->rel[KVM_FASTINVAL_REL_BUDGET], in->e_budget);
 	FI_EQ(in->max_lock_ns, in->e_longest);
 	FI_EQ(in->other_pid, 0);
 	if (in->nr_batches == 0) {

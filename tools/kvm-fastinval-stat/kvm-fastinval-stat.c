@@ -25,6 +25,12 @@
 #include <event-parse.h>
 #include <trace-cmd.h>
 
+#include "kvm_fastinval_names.h"
+
+static const char * const reason_names[] = {
+	KVM_FASTINVAL_REASONS(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
+};
+
 #ifndef VERSION
 #define VERSION "unknown"
 #endif
@@ -138,13 +144,10 @@ static int on_record(struct tracecmd_input *h, struct tep_record *r, int cpu, vo
 		v->stock = val(ev_start, r, "stock");
 		nstart++;
 	} else if (ev_batch && type == ev_batch->id) {
-		char rel[16];
-
 		nbatch++;
-		symbol(ev_batch, "release", val(ev_batch, r, "release"), rel, sizeof(rel));
 		v = find(val(ev_batch, r, "id"));
 		v->last_lock = 0;
-		if (strcmp(rel, "done"))
+		if (val(ev_batch, r, "release") != KVM_FASTINVAL_REL_DONE)
 			hold(v, val(ev_batch, r, "lock_ns"));
 		else	/* kept for the next phase, or released by the caller */
 			v->last_lock = val(ev_batch, r, "lock_ns");
@@ -275,7 +278,20 @@ int main(int argc, char *argv[])
 		switch (opt) {
 		case 'i': files[nfiles++] = optarg; break;
 		case 'v': vm = optarg; complete = 1; break;
-		case 'r': reason = optarg; complete = 1; break;
+		case 'r':
+			for (i = 0; i < KVM_FASTINVAL_NR_REASONS; i++)
+				if (!strcmp(optarg, reason_names[i]))
+					break;
+			if (i == KVM_FASTINVAL_NR_REASONS) {
+				fprintf(stderr, "kvm-fastinval-stat: unknown reason '%s'; one of:", optarg);
+				for (i = 0; i < KVM_FASTINVAL_NR_REASONS; i++)
+					fprintf(stderr, " %s", reason_names[i]);
+				fprintf(stderr, "\n");
+				return 2;
+			}
+			reason = optarg;
+			complete = 1;
+			break;
 		case 'c': complete = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
