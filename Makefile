@@ -33,7 +33,7 @@
 #                       check) for every linux-source version apt offers;
 #                       table in build/source-matrix/table.md. APPLY_ONLY=1:
 #                       apply only; SERIES=, RELEASES=, MAX_PER_SERIES=N,
-#                       FLAVOURS= limit it (scripts/source-matrix.sh)
+#                       FLAVOURS= limit it (selftests/harness/source-matrix.sh)
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -186,7 +186,7 @@ refresh-patches:
 .PHONY: source-matrix
 source-matrix:
 	@JOBS=$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1) \
-		scripts/source-matrix.sh $(if $(APPLY_ONLY),--apply-only)
+		selftests/harness/source-matrix.sh $(if $(APPLY_ONLY),--apply-only)
 
 stat:
 	@$(MAKE) -s -C tools/kvm-fastinval-stat VERSION=$(DKMS_VERSION)

@@ -1,18 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Result lines for the test scripts (sourced). The caller sets n=0 passed=0
-# failed=0 and defines note().
+# Result lines for the test scripts and the guest's /init (sourced). The
+# caller sets n=0 passed=0 failed=0 and defines note(); it may set
+# ktap_print to the command that prints a line (default echo).
 
 # result STATUS DESC: one "ok N - DESC" (STATUS 0) or "not ok N - DESC".
 result() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then
 		passed=$((passed + 1))
-		echo "ok $n - $2"
+		${ktap_print:-echo} "ok $n - $2"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $2"
+		${ktap_print:-echo} "not ok $n - $2"
 	fi
 }
 
@@ -50,7 +51,7 @@ relay() {
 skip() {
 	n=$((n + 1))
 	passed=$((passed + 1))
-	echo "ok $n - $1 # SKIP $2"
+	${ktap_print:-echo} "ok $n - $1 # SKIP $2"
 }
 
 # todo STATUS DESC WHY: a result known to fail, for a reason not ours:
@@ -60,9 +61,9 @@ todo() {
 	n=$((n + 1))
 	passed=$((passed + 1))
 	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2 # TODO $3"
+		${ktap_print:-echo} "ok $n - $2 # TODO $3"
 	else
-		echo "not ok $n - $2 # TODO $3"
+		${ktap_print:-echo} "not ok $n - $2 # TODO $3"
 	fi
 }
 
