@@ -6,8 +6,8 @@
 # on kvm-fastinval: runs fastinval_bench with the given arguments. With
 # kvm-fastinval, shadow mode, and BENCH_TRACE not 0 (the default), it then
 # traces a short run (`trace-cmd start -e kvm_fastinval`, extract) and a trace
-# without our events, and prints both base64-encoded between
-# "@@@ FILE name" and "@@@ EOF" lines, for kvm-fastinval-stat on the host.
+# without our events, and ships both to the host (channel.sh) for
+# kvm-fastinval-stat.
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/fastinval_bench" "$@"
 rc=$?
@@ -27,11 +27,10 @@ if [ "${BENCH_TRACE:-1}" != 0 ] && [ -e /sys/module/kvm/parameters/fastinval_mod
 	grep -q '^RESULT' /tmp/traced.out || { echo "# traced run printed no result:"; tail -n 20 /tmp/traced.out | sed 's/^/#   /'; }
 	grep '^RESULT' /tmp/traced.out | sed 's/^RESULT/TRACED/'
 	trace-cmd record -q -e sched:sched_process_exit -o /tmp/noevents.dat sleep 0.2 >/dev/null 2>&1
+	# shellcheck source=selftests/harness/channel.sh
+	. /opt/channel.sh
 	for f in fastinval noevents; do
-		[ -f /tmp/$f.dat ] || continue
-		echo "@@@ FILE $f.dat"
-		base64 -w 76 /tmp/$f.dat
-		echo "@@@ EOF"
+		[ ! -f /tmp/$f.dat ] || ship /tmp/$f.dat
 	done
 fi
 exit $rc

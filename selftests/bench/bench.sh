@@ -71,14 +71,9 @@ echo "# bench: guest done in $((SECONDS - t0)) s (rc $boot_rc)"
 chan=$out/channel.log
 tr -d '\r' <"$top/build/logs/$kver/boot-$name.tap" >"$chan" 2>/dev/null
 grep '^RESULT ' "$chan" | sed "s/^RESULT /RESULT kernel=$kver /" >"$out/results.txt"
-# Trace files from the guest.
-awk -v dir="$out" '/^@@@ FILE / { f = dir "/" $3 ".b64"; printf "" > f; next }
-	/^@@@ EOF/ { close(f); f = ""; next } f != "" { print > f }' "$chan"
-for b in "$out"/*.b64; do
-	[ -f "$b" ] || continue
-	base64 -d "$b" >"${b%.b64}" 2>/dev/null || rm -f "${b%.b64}"
-	rm -f "$b"
-done
+# shellcheck source=selftests/harness/channel.sh
+. "$top/selftests/harness/channel.sh"
+unship "$chan" "$out"	# the guest's trace files
 if [ -f "$out/fastinval.dat" ]; then
 	"$stat" "$out/fastinval.dat" >"$out/stat.txt" 2>&1
 	echo "# kvm-fastinval-stat of a trace recorded in the guest ($out/fastinval.dat):"

@@ -217,6 +217,7 @@ EOF
 install -m 0755 "$top/selftests/harness/guest-init.sh" "$d/init"
 install -m 0644 "$top/selftests/harness/splats.sh" "$d/opt/splats.sh"
 install -m 0644 "$top/selftests/harness/ktap.sh" "$d/opt/ktap.sh"
+install -m 0644 "$top/selftests/harness/channel.sh" "$d/opt/channel.sh"
 for f in kvm_smoke vm_hold; do
 	[ ! -f "$selftests/$f" ] || install -m 0755 "$selftests/$f" "$d/opt/selftests/"
 done

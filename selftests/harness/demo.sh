@@ -28,8 +28,11 @@ BOOT_MODE=demo selftests/harness/boot-test.sh "$kver"
 
 echo "# demo: the guest's trace.dat, read by kvm-fastinval-stat on this machine"
 stat=$(make -s stat | tail -n 1)
-trace=build/logs/$kver/demo-trace.dat
-tr -d '\r' <"build/logs/$kver/boot-demo.tap" |
-	sed -n '/^@@@ trace.dat/,/^@@@ end/{/^@@@/!p}' | base64 -d >"$trace"
+files=build/logs/$kver/demo-files
+trace=$files/trace.dat
+# shellcheck source=selftests/harness/channel.sh
+. selftests/harness/channel.sh
+rm -rf "$files" && mkdir -p "$files"
+unship "build/logs/$kver/boot-demo.tap" "$files"
 echo "\$ kvm-fastinval-stat $trace"
 "$stat" "$trace"

@@ -58,6 +58,8 @@ diag() { sed 's/^/# /'; }
 passed=0 failed=0 ktap_print=say
 # shellcheck source=selftests/harness/ktap.sh
 . /opt/ktap.sh
+# shellcheck source=selftests/harness/channel.sh
+. /opt/channel.sh
 tap() { result "$@"; }
 
 # Run a command, its output as diagnostics; return its status.
@@ -147,7 +149,7 @@ if [ "$BT_MODE" = demo ]; then
 	show "trace-cmd record -q -e kvm_fastinval -o /tmp/trace.dat $ST/kvm_smoke >/dev/null"
 	show "trace-cmd report -i /tmp/trace.dat 2>/dev/null | grep -m 1 -B 100 kvm_fastinval_end"
 	# The trace goes to the host too, for kvm-fastinval-stat (demo.sh).
-	{ echo "@@@ trace.dat"; base64 -w 76 /tmp/trace.dat; echo "@@@ end"; } >&3
+	ship /tmp/trace.dat >&3
 	show "dmesg | grep -iE 'kvm|svm' | tail -n 5"
 	show modprobe -r kvm_amd kvm
 	show "grep kvm /proc/modules || echo 'no kvm module loaded'"
