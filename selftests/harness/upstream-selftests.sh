@@ -124,6 +124,87 @@ if [ "$set" = soak ]; then
 	want=() want_ours=(fastinval_soak_test)
 fi
 
+# Build the tests from the distro source: sets built, not_built,
+# ours_not_built, boot_timeout; writes the guest's list.
+build_tests() {
+	echo "# upstream KVM selftests ($set) for $kver: building from the distro source"
+	rm -rf "$bins/upstream" "$bins/kvm-fastinval"
+	TESTS="${want[*]:-none}" ALLOW_FAIL=1 SMOKE=0 \
+		"$top/selftests/harness/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
+		die "building the selftests failed (log: $logdir/build.log)"
+	read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
+	built=()
+	[ ${#want[@]} -eq 0 ] || mapfile -t built < <(ls "$bins/upstream" 2>/dev/null)
+	if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
+		# List order, not alphabetical.
+		ordered=()
+		for name in "${want[@]}"; do
+			[ ! -x "$bins/upstream/$name" ] || ordered+=("$name")
+		done
+		built=("${ordered[@]}")
+	fi
+	ours_not_built=()
+	for name in "${want_ours[@]}"; do
+		if [ -x "$bins/kvm-fastinval/$name" ]; then
+			built+=("$name")
+		else
+			ours_not_built+=("$name")
+		fi
+	done
+	[ ${#built[@]} -gt 0 ] || die "no test built (log: $logdir/build.log)"
+
+	boot_timeout=300
+	nconf=$(($(wc -w <<<"$modules") * $(wc -w <<<"$modes")))
+	for name in "${built[@]}"; do
+		if is_ours "$name"; then
+			read -r t args <<<"${ours[$name]}"
+			t=$((t * timeout_scale))
+			echo "kvm-fastinval/$name $t ${args:-}"
+		else
+			read -r _ t args <<<"${entry[$name]:--}"
+			t=$((${t:-$default_timeout} * timeout_scale))
+			echo "upstream/$name $t ${args:-}"
+		fi
+		boot_timeout=$((boot_timeout + (t + 10) * nconf))
+	done >"$guest_list"
+	echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none} ${ours_not_built[*]:-}; $modules x $modes"
+}
+
+# Boot with the tests, run them, split the channel into per-run logs: sets
+# boot_rc, boot_secs.
+boot_and_run() {
+	echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
+	t0=$SECONDS
+	BOOT_MODE=selftests SELFTESTS=$bins SELFTEST_LIST=$guest_list MODULE=$module \
+		ST_MODULES=$modules ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-3G} \
+		BOOT_TIMEOUT=$boot_timeout "$top/selftests/harness/boot-test.sh" "$kver" >"$logdir/boot.log" 2>&1
+	boot_rc=$?
+	boot_secs=$((SECONDS - t0))
+	echo "$boot_rc $boot_secs" >"$logdir/boot.status"
+	cp "$top/build/logs/$kver/boot-selftests.log" "$logdir/console.log" 2>/dev/null
+	tr -d '\r' <"$top/build/logs/$kver/boot-selftests.tap" >"$logdir/channel.log" 2>/dev/null
+
+	# Split the channel: per-run logs, CONFIG lines, results.
+	for mode in $modes; do
+		for m in $modules; do mkdir -p "$logdir/$mode/$m"; done
+	done
+	awk -v dir="$logdir" '
+	/^CONFIG / { print substr($0, 8) > (dir "/configs"); next }
+	/^@@@ BEGIN / { f = dir "/" $4 "/" $3 "/" $5 ".log"; printf "" > f; next }
+	/@@@ END / {
+		i = index($0, "@@@ END ")
+		if (f != "" && i > 1) print substr($0, 1, i - 1) > f
+		if (f != "") close(f)
+		f = ""
+		print substr($0, i + 8) > (dir "/results")
+		next
+	}
+	/^@@@ DONE/ { next }
+	f != "" { print > f }
+	' "$logdir/channel.log"
+	touch "$logdir/configs" "$logdir/results"
+}
+
 guest_list=$logdir/guest.list
 echo "TAP version 13"
 if [ -n "${REPORT_ONLY:-}" ]; then
@@ -133,80 +214,8 @@ if [ -n "${REPORT_ONLY:-}" ]; then
 	read -r boot_rc boot_secs <"$logdir/boot.status" 2>/dev/null || { boot_rc=0 boot_secs="?"; }
 	echo "# upstream KVM selftests ($set) for $kver: the report again, from $logdir"
 else
-# -- build ------------------------------------------------------------------------
-echo "# upstream KVM selftests ($set) for $kver: building from the distro source"
-rm -rf "$bins/upstream" "$bins/kvm-fastinval"
-TESTS="${want[*]:-none}" ALLOW_FAIL=1 SMOKE=0 \
-	"$top/selftests/harness/build-upstream-selftests.sh" "$kver" "$bins" >"$logdir/build.log" 2>&1 ||
-	die "building the selftests failed (log: $logdir/build.log)"
-read -r -a not_built <<<"$(sed -n 's/^build-upstream-selftests: .*: not built: //p' "$logdir/build.log")"
-built=()
-[ ${#want[@]} -eq 0 ] || mapfile -t built < <(ls "$bins/upstream" 2>/dev/null)
-if [ "$set" != all ] || [ -n "${TESTS:-}" ]; then
-	# List order, not alphabetical.
-	ordered=()
-	for name in "${want[@]}"; do
-		[ ! -x "$bins/upstream/$name" ] || ordered+=("$name")
-	done
-	built=("${ordered[@]}")
-fi
-ours_not_built=()
-for name in "${want_ours[@]}"; do
-	if [ -x "$bins/kvm-fastinval/$name" ]; then
-		built+=("$name")
-	else
-		ours_not_built+=("$name")
-	fi
-done
-[ ${#built[@]} -gt 0 ] || die "no test built (log: $logdir/build.log)"
-
-boot_timeout=300
-nconf=$(($(wc -w <<<"$modules") * $(wc -w <<<"$modes")))
-for name in "${built[@]}"; do
-	if is_ours "$name"; then
-		read -r t args <<<"${ours[$name]}"
-		t=$((t * timeout_scale))
-		echo "kvm-fastinval/$name $t ${args:-}"
-	else
-		read -r _ t args <<<"${entry[$name]:--}"
-		t=$((${t:-$default_timeout} * timeout_scale))
-		echo "upstream/$name $t ${args:-}"
-	fi
-	boot_timeout=$((boot_timeout + (t + 10) * nconf))
-done >"$guest_list"
-echo "# ${#built[@]} tests built, not built: ${not_built[*]:-none} ${ours_not_built[*]:-}; $modules x $modes"
-
-# -- boot and run -------------------------------------------------------------
-echo "# booting $kver (QEMU TCG, nested SVM), timeout ${boot_timeout}s"
-t0=$SECONDS
-BOOT_MODE=selftests SELFTESTS=$bins SELFTEST_LIST=$guest_list MODULE=$module \
-	ST_MODULES=$modules ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-3G} \
-	BOOT_TIMEOUT=$boot_timeout "$top/selftests/harness/boot-test.sh" "$kver" >"$logdir/boot.log" 2>&1
-boot_rc=$?
-boot_secs=$((SECONDS - t0))
-echo "$boot_rc $boot_secs" >"$logdir/boot.status"
-cp "$top/build/logs/$kver/boot-selftests.log" "$logdir/console.log" 2>/dev/null
-tr -d '\r' <"$top/build/logs/$kver/boot-selftests.tap" >"$logdir/channel.log" 2>/dev/null
-
-# Split the channel: per-run logs, CONFIG lines, results.
-for mode in $modes; do
-	for m in $modules; do mkdir -p "$logdir/$mode/$m"; done
-done
-awk -v dir="$logdir" '
-/^CONFIG / { print substr($0, 8) > (dir "/configs"); next }
-/^@@@ BEGIN / { f = dir "/" $4 "/" $3 "/" $5 ".log"; printf "" > f; next }
-/@@@ END / {
-	i = index($0, "@@@ END ")
-	if (f != "" && i > 1) print substr($0, 1, i - 1) > f
-	if (f != "") close(f)
-	f = ""
-	print substr($0, i + 8) > (dir "/results")
-	next
-}
-/^@@@ DONE/ { next }
-f != "" { print > f }
-' "$logdir/channel.log"
-touch "$logdir/configs" "$logdir/results"
+	build_tests
+	boot_and_run
 fi
 
 # -- results ------------------------------------------------------------------------
