@@ -84,7 +84,7 @@ switch=${SWITCH:-$top/tools/kvm-fastinval-switch}
 [ -d "$selftests" ] || step "warning: no $selftests, test binaries will be reported missing"
 
 mkdir -p "$work/$kver" "$logs"
-self_sum=$(cat "$0" "$top/selftests/harness/guest-init.sh" | sha256sum | cut -c1-16)
+self_sum=$(cat "$0" "$top"/selftests/harness/guest-*.sh | sha256sum | cut -c1-16)
 
 # Write $1 (cpio) from directory $2, deterministic and owned by root.
 mkcpio() {
@@ -209,6 +209,9 @@ install -m 0755 "$top/selftests/harness/guest-init.sh" "$d/init"
 install -m 0644 "$top/selftests/harness/splats.sh" "$d/opt/splats.sh"
 install -m 0644 "$top/selftests/harness/ktap.sh" "$d/opt/ktap.sh"
 install -m 0644 "$top/selftests/harness/channel.sh" "$d/opt/channel.sh"
+for f in demo switch stock test; do
+	install -m 0644 "$top/selftests/harness/guest-$f.sh" "$d/opt/guest-$f.sh"
+done
 for f in kvm_smoke vm_hold; do
 	[ ! -f "$selftests/$f" ] || install -m 0755 "$selftests/$f" "$d/opt/selftests/"
 done
