@@ -19,6 +19,7 @@
 #   SELFTEST_LIST= selftests mode: "PATH TIMEOUT [ARGS]" lines, PATH under SELFTESTS
 #   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
 #   QEMU_MEM=      guest memory (default 2G)
+#   BOOT_APPEND=   more kernel command line
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
 #                  the distro kvm loads (selftests/harness/guest-init.sh)
 #   MODPROBE_ROOT= take lib/ and etc/modprobe.d/*.conf from this root (a
@@ -263,6 +264,7 @@ if grep -qsx 'CONFIG_PREEMPT_RT=y' "$image/boot/config-$kver" "$image/$moddir/co
 	cpu=max,+invtsc,x-force-features=on
 	append+=" noirqdebug"
 fi
+append+=${BOOT_APPEND:+ $BOOT_APPEND}
 # One TCG thread for all vCPUs: with a thread per vCPU, Debian's kernels
 # died now and then of an "Oops: int3" while patching their own code.
 timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
@@ -276,7 +278,7 @@ step "guest done in ${secs}s (qemu exit $qrc)"
 
 # -- results ------------------------------------------------------------------
 if [ "$mode" = demo ]; then
-	tr -d '\r' <"$tap" 2>/dev/null | sed '/^@@@ trace.dat/,/^@@@ end/d'
+	tr -d '\r' <"$tap" 2>/dev/null | sed '/^@@@ FILE /,/^@@@ EOF/d'
 	grep -q '^# demo: done' "$tap" 2>/dev/null ||
 		{ echo "demo: the guest did not finish (qemu exit $qrc), see $log" >&2; exit 1; }
 	exit 0
