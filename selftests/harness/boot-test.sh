@@ -132,6 +132,11 @@ if ! fresh "$base" "$stamp"; then
 fi
 
 # -- distro modules: closure of kvm, kvm_amd, kvm_intel and our module's deps ---
+declare -A kofile
+while read -r f; do
+	n=$(basename "$f"); n=${n%%.ko*}
+	kofile[${n//-/_}]=$f
+done < <(cd "$image/$moddir" && find kernel -name '*.ko*')
 deps=
 [ "$module" = none ] || deps=$(modinfo -F depends "$module") || die "modinfo $module failed"
 roots="kvm kvm_amd kvm_intel ${deps//,/ }"
@@ -139,20 +144,24 @@ mods=$work/$kver/modules.cpio
 stamp="$self_sum $(cat "$image/.version" 2>/dev/null || true) $roots"
 if ! fresh "$mods" "$stamp"; then
 	step "collecting distro modules for $kver"
-	# An unpacked image has no modules.dep: depmod's, in the image.
-	[ -s "$image/$moddir/modules.dep" ] && [ "$image/$moddir/modules.dep" -nt "$image/$moddir/modules.order" ] ||
-		depmod -b "$image" "$kver" || die "depmod -b $image $kver failed"
-	files=()
-	for r in $roots; do
-		out=$(modprobe -d "$image" -S "$kver" --show-depends "$r" 2>&1) ||
-			die "module $r (needed by kvm closure) not in $image: $out"
-		while read -r kw f _; do
-			[ "$kw" = insmod ] || continue	# "builtin NAME": nothing to copy
-			f=${f#"$image"/}
-			f=${f#usr/}
-			f=${f#"$moddir"/}
-			[[ " ${files[*]} " == *" $f "* ]] || files+=("$f")
-		done <<<"$out"
+	queue=() files=()
+	for r in $roots; do queue+=("${r//-/_}"); done
+	declare -A seen=()
+	while [ ${#queue[@]} -gt 0 ]; do
+		m=${queue[0]} queue=("${queue[@]:1}")
+		[ -z "${seen[$m]:-}" ] || continue
+		seen[$m]=1
+		f=${kofile[$m]:-}
+		if [ -z "$f" ]; then
+			# Built in (or not a module): nothing to copy.
+			grep -q "/${m//_/[-_]}\.ko" "$image/$moddir/modules.builtin" ||
+				die "module $m (needed by kvm closure) not in $image"
+			continue
+		fi
+		files+=("$f")
+		for dm in $(modinfo -F depends "$image/$moddir/$f" | tr , ' '); do
+			queue+=("${dm//-/_}")
+		done
 	done
 	echo "# modules: ${files[*]}"
 	d=$work/$kver/modules.d
