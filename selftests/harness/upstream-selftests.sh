@@ -21,6 +21,8 @@
 #                  our fastinval_* tests included only if named)
 #   TEST_TIMEOUT=  seconds per run of a test not in the list (default 180)
 #   TIMEOUT_SCALE= every test's timeout times this (default 1; a debug kernel)
+#   ARGS_<test>=   more arguments for one of our tests, after the list's
+#                  (ARGS_fastinval_holds_test="-m 150": a debug kernel's unit)
 #   ST_MODULES=    "stock ours" (default), ST_MODES= "tdp shadow" (default)
 #   QEMU_MEM=      guest memory (default 3G)
 #   REPORT_ONLY=1  no build, no boot: the report again from the logs of the
@@ -159,6 +161,8 @@ build_tests() {
 		if is_ours "$name"; then
 			read -r t args <<<"${ours[$name]}"
 			t=$((t * timeout_scale))
+			more=ARGS_$name
+			args="${args:-} ${!more:-}"
 			echo "kvm-fastinval/$name $t ${args:-}"
 		else
 			read -r _ t args <<<"${entry[$name]:--}"
