@@ -18,7 +18,8 @@
 # BENCH_REPS (5), BENCH_MODES ("shadow tdp"), BENCH_MODULES ("stock ours": the
 # order they run in), BENCH_ARGS (more fastinval_bench options, e.g. -T: no
 # tracing), QEMU_MEM (4G), BENCH_TIMEOUT
-# (seconds per module and mode, default 1500).
+# (seconds per module and mode, default 1500), TCG_THREADS (1; 2: a host
+# thread per vCPU, results in build/bench/KVER/mttcg/).
 # Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
 # files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
 set -uo pipefail
@@ -30,7 +31,8 @@ if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
 [ $# -eq 1 ] || die "usage: $0 [--smoke] KVER"
 kver=$1
 out=$top/build/bench/$kver
-[ $smoke = 0 ] || out=$top/build/bench/$kver/smoke
+[ "${TCG_THREADS:-1}" = 1 ] || out=$out/mttcg
+[ $smoke = 0 ] || out=$out/smoke
 mkdir -p "$out"
 stat=$top/build/stat/kvm-fastinval-stat
 
@@ -59,8 +61,8 @@ else
 		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-5} ${BENCH_ARGS:-}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
-name=bench$([ $smoke = 1 ] && echo -smoke)
-echo "# bench: $kver, modules: $mods, modes: $modes, list: $(tr '\n' ';' <"$list")"
+name=bench$([ "${TCG_THREADS:-1}" = 1 ] || echo -mttcg)$([ $smoke = 1 ] && echo -smoke)
+echo "# bench: $kver, modules: $mods, modes: $modes, TCG threads: ${TCG_THREADS:-1}, list: $(tr '\n' ';' <"$list")"
 t0=$SECONDS
 BOOT_MODE=selftests BOOT_NAME=$name SELFTESTS=$st SELFTEST_LIST=$list \
 	ST_MODULES=$mods ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-4G} \

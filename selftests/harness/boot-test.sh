@@ -20,6 +20,10 @@
 #   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
 #   QEMU_MEM=      guest memory (default 2G)
 #   BOOT_APPEND=   more kernel command line
+#   TCG_THREADS=   1 (default): one TCG thread runs both vCPUs; 2: a thread
+#                  per vCPU (multi-threaded TCG, the vCPUs really run at once)
+#   HOLD_VM=1      selftests mode: a VM (vm_hold) stays open beside the
+#                  tests, so that KVM's static keys never flip back
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
 #                  the distro kvm loads (selftests/harness/guest-init.sh)
 #   MODPROBE_ROOT= take lib/ and etc/modprobe.d/*.conf from this root (a
@@ -48,6 +52,11 @@ mode=${BOOT_MODE:-test}
 work=$top/build/boot-test
 logs=$top/build/logs/$kver
 moddir=lib/modules/$kver
+case ${TCG_THREADS:-1} in
+1) tcg=tcg,thread=single ;;
+2) tcg=tcg,thread=multi ;;
+*) die "TCG_THREADS=$TCG_THREADS: 1 or 2" ;;
+esac
 
 # Module options the guest checks for: values differ from the defaults in
 # both 6.1 and 6.12 (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c; all 0644).
@@ -58,7 +67,7 @@ cmdline_opts="halt_poll_ns_grow_start=12345 tsc_tolerance_ppm=321"
 guest_bins=(bash dash cat ls mkdir cp readlink timeout head tail wc sort
 	    sleep uname cut tr basename dirname ln rm stat env sync stty
 	    grep sed mawk mount umount dmesg kmod find id
-	    trace-cmd base64)
+	    trace-cmd base64 seq dd taskset)
 
 # -- host tools ---------------------------------------------------------------
 need=()
@@ -214,6 +223,7 @@ BT_MODE=$mode
 BT_VERSION=$version
 BT_ST_MODULES="${ST_MODULES:-stock ours}"
 BT_ST_MODES="${ST_MODES:-tdp shadow}"
+BT_HOLD_VM=${HOLD_VM:-0}
 EOF
 install -m 0755 "$top/selftests/harness/guest-init.sh" "$d/init"
 install -m 0644 "$top/selftests/harness/splats.sh" "$d/opt/splats.sh"
@@ -274,9 +284,10 @@ if grep -qsx 'CONFIG_PREEMPT_RT=y' "$image/boot/config-$kver" "$image/$moddir/co
 	append+=" noirqdebug"
 fi
 append+=${BOOT_APPEND:+ $BOOT_APPEND}
-# One TCG thread for all vCPUs: with a thread per vCPU, Debian's kernels
-# died now and then of an "Oops: int3" while patching their own code.
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
+# One TCG thread for all vCPUs by default: with a thread per vCPU, Debian's
+# kernels died now and then of an "Oops: int3" while patching their own code
+# (selftests/harness/mttcg-probe.sh).
+timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel "$tcg" -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1

@@ -9,7 +9,8 @@
 # Input: /etc/selftests.list, one test a line: "PATH TIMEOUT [ARGS...]", PATH
 # relative to /opt/selftests (upstream/<test> now; our own tests later).
 # Environment (from /etc/boot-test.env): BT_ST_MODULES ("stock ours"),
-# BT_ST_MODES ("tdp shadow").
+# BT_ST_MODES ("tdp shadow"), BT_HOLD_VM (1: vm_hold keeps a VM open
+# while the tests run, so that the count of VMs never goes back to 0).
 #
 # Output on fd 3 (ttyS1, parsed by the host), nothing else on that channel:
 #   CONFIG MODULE MODE ok|fail REASON
@@ -28,7 +29,7 @@ LIST=/etc/selftests.list
 KVER=$(uname -r)
 MODDIR=/lib/modules/$KVER
 ASIDE=/opt/aside
-BT_ST_MODULES="stock ours" BT_ST_MODES="tdp shadow"
+BT_ST_MODULES="stock ours" BT_ST_MODES="tdp shadow" BT_HOLD_VM=0
 # shellcheck disable=SC1091
 . /etc/boot-test.env
 # shellcheck source=selftests/harness/splats.sh
@@ -40,8 +41,31 @@ loaded() { grep -q "^$1 " /proc/modules; }
 ours_loaded() { [ -e /sys/module/kvm/parameters/fastinval_mode ]; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# KVM flips static keys (preempt notifiers) when the first VM is created
+# and when the last one goes; under multi-threaded TCG such text patching
+# is what mttcg-probe.sh looks at.  The holder goes before kvm_amd unloads.
+hold_pid=
+hold_stop() {
+	[ -n "$hold_pid" ] || return 0
+	kill "$hold_pid" 2>/dev/null
+	wait "$hold_pid" 2>/dev/null
+	hold_pid=
+}
+hold_start() {
+	[ "$BT_HOLD_VM" = 1 ] || return 0
+	/opt/selftests/vm_hold >/tmp/hold.out 2>&1 &
+	hold_pid=$!
+	for _ in $(seq 50); do
+		grep -q ready /tmp/hold.out 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "vm_hold did not start: $(cat /tmp/hold.out)"
+	return 1
+}
+
 unload() {
 	local m
+	hold_stop
 	for m in kvm_amd kvm_intel kvm; do
 		! loaded "$m" || rmmod "$m" || echo "# rmmod $m failed"
 	done
@@ -122,11 +146,17 @@ echo "# guest-selftests: modules '$BT_ST_MODULES', modes '$BT_ST_MODES', $(grep 
 for module in $BT_ST_MODULES; do
 	use "$module"
 	for mode in $BT_ST_MODES; do
+		hold_stop
 		if ! why=$(setup "$module" "$mode" 2>&1); then
 			out "CONFIG $module $mode fail ${why//$'\n'/ }"
 			continue
 		fi
-		out "CONFIG $module $mode ok $(grep -E '^(kvm|kvm_amd) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')$(! ours_loaded || echo "(kvm-fastinval $(cat /sys/module/kvm/version))")"
+		# Not in $(...): the holder is this shell's child.
+		if ! hold_start >/tmp/hold.err 2>&1; then
+			out "CONFIG $module $mode fail $(tr '\n' ' ' </tmp/hold.err)"
+			continue
+		fi
+		out "CONFIG $module $mode ok $(grep -E '^(kvm|kvm_amd) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')$(! ours_loaded || echo "(kvm-fastinval $(cat /sys/module/kvm/version))")${hold_pid:+ (a VM held open)}"
 		while read -r path t args; do
 			case $path in '' | '#'*) continue ;; esac
 			# shellcheck disable=SC2086 # ARGS are words

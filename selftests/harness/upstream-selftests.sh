@@ -25,6 +25,8 @@
 #                  (ARGS_fastinval_holds_test="-m 150": a debug kernel's unit)
 #   ST_MODULES=    "stock ours" (default), ST_MODES= "tdp shadow" (default)
 #   QEMU_MEM=      guest memory (default 3G)
+#   TCG_THREADS=   2: a host thread per vCPU (boot-test.sh; logs in
+#                  selftests-SET-mttcg/), HOLD_VM=1: a VM open all along
 #   REPORT_ONLY=1  no build, no boot: the report again from the logs of the
 #                  last run of this set (after a change of the rules, or of
 #                  selftests/upstream-known-splats)
@@ -63,6 +65,7 @@ modules=${ST_MODULES:-stock ours}
 modes=${ST_MODES:-tdp shadow}
 bins=$top/build/selftests/$kver/$set
 logdir=$top/build/logs/$kver/selftests-$set
+[ "${TCG_THREADS:-1}" = 1 ] || logdir+=-mttcg
 start=$SECONDS
 
 if [ -n "${REPORT_ONLY:-}" ]; then
