@@ -328,6 +328,8 @@ struct fi_inval {
 	 */
 	uint64_t max_first_ns, max_later_ns, prev_lock_ns;
 	int holds;
+	/* Pages of the current hold, and of the longest later one. */
+	uint64_t hold_pages, max_later_pages;
 	/* Fewest pages in a zap/commit batch released for the budget. */
 	uint64_t min_budget_pages[KVM_FASTINVAL_NR_PHASES];
 	/* from the end event */
@@ -427,12 +429,17 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 				in->min_budget_pages[x] = a;
 			in->batches[x]++;
 			in->rel[y]++;
-			if (!in->holds || (in->nr_batches && c < in->prev_lock_ns))
+			if (!in->holds || (in->nr_batches && c < in->prev_lock_ns)) {
 				in->holds++;
+				in->hold_pages = 0;
+			}
+			in->hold_pages += a;
 			if (in->holds == 1 && c > in->max_first_ns)
 				in->max_first_ns = c;
-			if (in->holds > 1 && c > in->max_later_ns)
+			if (in->holds > 1 && c > in->max_later_ns) {
 				in->max_later_ns = c;
+				in->max_later_pages = in->hold_pages;
+			}
 			in->nr_batches++;
 			in->prev_lock_ns = c;
 			if (c > in->max_lock_ns)
@@ -441,6 +448,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			if (y != KVM_FASTINVAL_REL_DONE) {
 				in->holds++;
 				in->prev_lock_ns = 0;
+				in->hold_pages = 0;
 			}
 		} else if ((p = strstr(line, "kvm_fastinval_end: "))) {
 			p += strlen("kvm_fastinval_end: ");
