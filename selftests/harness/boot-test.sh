@@ -22,6 +22,8 @@
 #   BOOT_APPEND=   more kernel command line
 #   TCG_THREADS=   1 (default): one TCG thread runs both vCPUs; 2: a thread
 #                  per vCPU (multi-threaded TCG, the vCPUs really run at once)
+#   QEMU_ROOT=     a Debian root (mmdebstrap) whose qemu-system-x86_64 to use
+#                  instead of this machine's (mttcg-probe.sh: another QEMU)
 #   HOLD_VM=1      selftests mode: a VM (vm_hold) stays open beside the
 #                  tests, so that KVM's static keys never flip back
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
@@ -57,6 +59,12 @@ case ${TCG_THREADS:-1} in
 2) tcg=tcg,thread=multi ;;
 *) die "TCG_THREADS=$TCG_THREADS: 1 or 2" ;;
 esac
+qemu=(qemu-system-x86_64)
+if [ -n "${QEMU_ROOT:-}" ]; then
+	[ -x "$QEMU_ROOT/usr/bin/qemu-system-x86_64" ] || die "QEMU_ROOT=$QEMU_ROOT has no usr/bin/qemu-system-x86_64"
+	# This tree at its own path inside, so that every path stays valid.
+	qemu=(env CHROOT_BIND="$top" "$top/selftests/harness/pkg-chroot.sh" run "$QEMU_ROOT" qemu-system-x86_64)
+fi
 
 # Module options the guest checks for: values differ from the defaults in
 # both 6.1 and 6.12 (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c; all 0644).
@@ -287,7 +295,7 @@ append+=${BOOT_APPEND:+ $BOOT_APPEND}
 # One TCG thread for all vCPUs by default: with a thread per vCPU, Debian's
 # kernels died now and then of an "Oops: int3" while patching their own code
 # (selftests/harness/mttcg-probe.sh).
-timeout -k 10 "$boot_timeout" qemu-system-x86_64 -accel "$tcg" -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
+timeout -k 10 "$boot_timeout" "${qemu[@]}" -accel "$tcg" -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1

@@ -18,10 +18,11 @@
 #   HOLD_VM=1       a VM stays open all along (KVM's keys never flip back)
 #   TCG_THREADS=    2 (default) or 1, as boot-test.sh
 #   MODULE=         our kvm.ko, as boot-test.sh
+#   QEMU_ROOT=      a Debian root whose QEMU to use, as boot-test.sh
 #
 # TAP, one line per boot; "KVER: mttcg-probe: N passed, N failed" last, where
 # a failed boot is one that did not end clean.  Console logs of every boot:
-# build/logs/KVER/mttcg-probe/WORKLOAD-holdH-tT-N.log.  Exit 0 if all boots
+# build/logs/KVER/mttcg-probe/WORKLOAD-holdH-tT-qemuV-N.log.  Exit 0 if all boots
 # were clean, 1 if not, 2 on bad usage.
 set -uo pipefail
 
@@ -62,10 +63,16 @@ install -m 0755 "$top/selftests/harness/guest-textpoke.sh" "$work/probe/textpoke
 # Per module: ~1 s a flip of either workload under TCG, and slack.
 echo "probe/textpoke $((count * 3 + 120)) $workload $count" >"$work/list"
 timeout=$((300 + (count * 3 + 130) * $(wc -w <<<"$modules")))
-tag=$workload-hold$hold-t$threads
+if [ -n "${QEMU_ROOT:-}" ]; then
+	qv=$(chroot "$QEMU_ROOT" qemu-system-x86_64 --version) || die "QEMU_ROOT=$QEMU_ROOT: no QEMU there"
+else
+	qv=$(qemu-system-x86_64 --version)
+fi
+qv=$(sed -n '1s/.*version \([^ ]*\).*/\1/p' <<<"$qv")
+tag=$workload-hold$hold-t$threads-qemu$qv
 
 echo "TAP version 13"
-note "$kver: $boots boots, TCG threads $threads, workload $workload x $count on: $modules; VM held open: $hold"
+note "$kver: $boots boots, QEMU $qv, TCG threads $threads, workload $workload x $count on: $modules; VM held open: $hold"
 declare -A ends=()
 for ((b = 1; b <= boots; b++)); do
 	t0=$SECONDS
