@@ -130,7 +130,7 @@ int main(int argc, char *argv[])
 	fi_param_must_set("fastinval_mode", "bounded");
 	ksft_print_msg("%s; fastinval_batch_pages=1 fastinval_hold_budget_us=%d; %d deletes, %d moves\n",
 		       fi_mode_name(), budget_us, ndel, nmove);
-	fi_trace_start();
+	fi_trace_start("8192");
 	/* Only this process's VMs: batch and end events must pass it too. */
 	fi_trace_filter_vm_pid(getpid());
 

@@ -207,7 +207,7 @@ int main(int argc, char *argv[])
 	fi_param_must_set("fastinval_mode", "bounded");
 	ksft_print_msg("%s; fastinval_hold_budget_us=%d; %d MiB of 4KiB pages at 1 GiB\n",
 		       fi_mode_name(), budget_us, mib);
-	fi_trace_start();
+	fi_trace_start("8192");
 	fi_trace_filter_vm_pid(getpid());
 
 	create_vm(name, sizeof(name));

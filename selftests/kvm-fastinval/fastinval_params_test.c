@@ -123,7 +123,7 @@ int main(void)
 	r &= !strcmp(v, "bounded");
 	ksft_test_result(r, "good values (the range's ends) accepted and read back\n");
 
-	fi_trace_start();
+	fi_trace_start("8192");
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	fi_ucall_init(vm);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);

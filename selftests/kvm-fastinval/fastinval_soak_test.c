@@ -152,8 +152,7 @@ int main(int argc, char *argv[])
 				break;
 		}
 		if (!tracing && now >= end - window_s) {
-			fi_trace_start();
-			fi_write_file(FI_TRACEFS "/buffer_size_kb", "32768");
+			fi_trace_start("32768");
 			tracing = true;
 		}
 		if (now >= next_kill && left >= 10) {

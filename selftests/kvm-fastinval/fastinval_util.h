@@ -221,7 +221,11 @@ static inline uint64_t fi_counter_of(const struct fi_counters *c, const char *pr
  */
 static char fi_saved_size[32], fi_saved_enable[8], fi_saved_on[8];
 
-static inline void fi_trace_start(void)
+/*
+ * Size the buffer (KiB per CPU) before tracing starts: a resize stops
+ * recording for its duration and drops events without counting them lost.
+ */
+static inline void fi_trace_start(const char *size_kb)
 {
 	int r;
 
@@ -232,7 +236,7 @@ static inline void fi_trace_start(void)
 			     sizeof(fi_saved_enable));
 		fi_read_file(FI_TRACEFS "/tracing_on", fi_saved_on, sizeof(fi_saved_on));
 	}
-	r = fi_write_file(FI_TRACEFS "/buffer_size_kb", "8192");
+	r = fi_write_file(FI_TRACEFS "/buffer_size_kb", size_kb);
 	TEST_ASSERT(!r, "tracefs buffer_size_kb: %s (tracefs mounted?)", strerror(-r));
 	r = fi_write_file(FI_TRACEFS "/events/kvm_fastinval/enable", "1");
 	TEST_ASSERT(!r, "enabling the kvm_fastinval events: %s", strerror(-r));
