@@ -22,8 +22,8 @@
 #   BOOT_APPEND=   more kernel command line
 #   TCG_THREADS=   1 (default): one TCG thread runs both vCPUs; 2: a thread
 #                  per vCPU (multi-threaded TCG, the vCPUs really run at once)
-#   QEMU_ROOT=     a Debian root (mmdebstrap) whose qemu-system-x86_64 to use
-#                  instead of this machine's (mttcg-probe.sh: another QEMU)
+#   QEMU_RELEASE=  boot with the QEMU of this Debian release (e.g. trixie), from
+#                  a root selftests/harness/qemu-root.sh makes, not this machine's
 #   HOLD_VM=1      selftests mode: a VM (vm_hold) stays open beside the
 #                  tests, so that KVM's static keys never flip back
 #                  "switch": test kvm-fastinval-switch; "stock": after removal,
@@ -60,10 +60,10 @@ case ${TCG_THREADS:-1} in
 *) die "TCG_THREADS=$TCG_THREADS: 1 or 2" ;;
 esac
 qemu=(qemu-system-x86_64)
-if [ -n "${QEMU_ROOT:-}" ]; then
-	[ -x "$QEMU_ROOT/usr/bin/qemu-system-x86_64" ] || die "QEMU_ROOT=$QEMU_ROOT has no usr/bin/qemu-system-x86_64"
+if [ -n "${QEMU_RELEASE:-}" ]; then
+	qroot=$("$top/selftests/harness/qemu-root.sh" "$QEMU_RELEASE") || die "no QEMU of $QEMU_RELEASE"
 	# This tree at its own path inside, so that every path stays valid.
-	qemu=(env CHROOT_BIND="$top" "$top/selftests/harness/pkg-chroot.sh" run "$QEMU_ROOT" qemu-system-x86_64)
+	qemu=(env CHROOT_BIND="$top" "$top/selftests/harness/pkg-chroot.sh" run "$qroot" qemu-system-x86_64)
 fi
 
 # Module options the guest checks for: values differ from the defaults in
@@ -292,9 +292,9 @@ if grep -qsx 'CONFIG_PREEMPT_RT=y' "$image/boot/config-$kver" "$image/$moddir/co
 	append+=" noirqdebug"
 fi
 append+=${BOOT_APPEND:+ $BOOT_APPEND}
-# One TCG thread for all vCPUs by default: with a thread per vCPU, Debian's
-# kernels died now and then of an "Oops: int3" while patching their own code
-# (selftests/harness/mttcg-probe.sh).
+# One TCG thread for all vCPUs by default: with a thread per vCPU, Debian
+# 12's QEMU 7.2 kills the guest with "Oops: int3" in its own text patching
+# (mttcg-probe.sh); QEMU_RELEASE=trixie (QEMU 10.0) does not.
 timeout -k 10 "$boot_timeout" "${qemu[@]}" -accel "$tcg" -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \

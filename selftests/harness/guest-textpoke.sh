@@ -11,13 +11,14 @@
 #   vms         runs kvm_smoke COUNT times one after another: with no other
 #               VM, each VM's creation and destruction flips KVM's preempt
 #               notifier key, also in __schedule()
+#   both        each round, one of each
 #
 # All along, two pipes keep both CPUs switching tasks.  TAP on stdout.
 set -u
 
 workload=${1:-}
 count=${2:-}
-case $workload in tracepoint | vms) ;; *) echo "usage: $0 tracepoint|vms COUNT" >&2; exit 2 ;; esac
+case $workload in tracepoint | vms | both) ;; *) echo "usage: $0 tracepoint|vms|both COUNT" >&2; exit 2 ;; esac
 [[ $count =~ ^[1-9][0-9]*$ ]] || { echo "COUNT: a number, 1 or more" >&2; exit 2; }
 
 echo "TAP version 13"
@@ -31,17 +32,15 @@ done
 done_n=0 rc=0
 ev=/sys/kernel/tracing/events/sched/sched_switch/enable
 for ((i = 1; i <= count; i++)); do
-	case $workload in
-	tracepoint)
+	if [ "$workload" != vms ]; then
 		{ echo 1 >"$ev" && echo 0 >"$ev"; } || { rc=1; break; }
-		;;
-	vms)
+	fi
+	if [ "$workload" != tracepoint ]; then
 		/opt/selftests/kvm_smoke >/tmp/textpoke.out 2>&1 ||
 			{ rc=1; cat /tmp/textpoke.out; break; }
-		;;
-	esac
+	fi
 	done_n=$i
-	[ $((i % 50)) -ne 0 ] || echo "# $i of $count"
+	[ $((i % 10)) -ne 0 ] || echo "# $i of $count"
 done
 kill "${load[@]}" 2>/dev/null
 wait 2>/dev/null

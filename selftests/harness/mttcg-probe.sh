@@ -12,13 +12,13 @@
 #
 # Environment:
 #   BOOTS=          boots (default 10)
-#   WORKLOAD=       tracepoint (no KVM) or vms (default), see guest-textpoke.sh
+#   WORKLOAD=       tracepoint (no KVM), vms or both (default), guest-textpoke.sh
 #   COUNT=          flips per module (default 200)
 #   PROBE_MODULES=  "stock ours" (default), "stock" or "ours"
 #   HOLD_VM=1       a VM stays open all along (KVM's keys never flip back)
 #   TCG_THREADS=    2 (default) or 1, as boot-test.sh
 #   MODULE=         our kvm.ko, as boot-test.sh
-#   QEMU_ROOT=      a Debian root whose QEMU to use, as boot-test.sh
+#   QEMU_RELEASE=   the QEMU of this Debian release, as boot-test.sh
 #
 # TAP, one line per boot; "KVER: mttcg-probe: N passed, N failed" last, where
 # a failed boot is one that did not end clean.  Console logs of every boot:
@@ -31,11 +31,11 @@ die() { echo "mttcg-probe: $*" >&2; exit 2; }
 
 [ $# -eq 1 ] || die "usage: $0 KVER"
 kver=$1
-boots=${BOOTS:-10} workload=${WORKLOAD:-vms} count=${COUNT:-200}
+boots=${BOOTS:-10} workload=${WORKLOAD:-both} count=${COUNT:-200}
 modules=${PROBE_MODULES:-stock ours} hold=${HOLD_VM:-0} threads=${TCG_THREADS:-2}
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS=$boots: a number, 1 or more"
 [[ $count =~ ^[1-9][0-9]*$ ]] || die "COUNT=$count: a number, 1 or more"
-case $workload in tracepoint | vms) ;; *) die "WORKLOAD=$workload: tracepoint or vms" ;; esac
+case $workload in tracepoint | vms | both) ;; *) die "WORKLOAD=$workload: tracepoint, vms or both" ;; esac
 case $hold in 0 | 1) ;; *) die "HOLD_VM=$hold: 0 or 1" ;; esac
 case $threads in 1 | 2) ;; *) die "TCG_THREADS=$threads: 1 or 2" ;; esac
 for m in $modules; do
@@ -60,11 +60,12 @@ rm -rf "$work"
 mkdir -p "$work/probe" "$logs"
 cp "$built/kvm_smoke" "$built/vm_hold" "$work/"
 install -m 0755 "$top/selftests/harness/guest-textpoke.sh" "$work/probe/textpoke"
-# Per module: ~1 s a flip of either workload under TCG, and slack.
-echo "probe/textpoke $((count * 3 + 120)) $workload $count" >"$work/list"
-timeout=$((300 + (count * 3 + 130) * $(wc -w <<<"$modules")))
-if [ -n "${QEMU_ROOT:-}" ]; then
-	qv=$(chroot "$QEMU_ROOT" qemu-system-x86_64 --version) || die "QEMU_ROOT=$QEMU_ROOT: no QEMU there"
+# Per module: 1-3 s a round under TCG, and slack.
+echo "probe/textpoke $((count * 10 + 120)) $workload $count" >"$work/list"
+timeout=$((300 + (count * 10 + 130) * $(wc -w <<<"$modules")))
+if [ -n "${QEMU_RELEASE:-}" ]; then
+	qroot=$("$top/selftests/harness/qemu-root.sh" "$QEMU_RELEASE") || exit 2
+	qv=$(chroot "$qroot" qemu-system-x86_64 --version) || die "no QEMU in $qroot"
 else
 	qv=$(qemu-system-x86_64 --version)
 fi
