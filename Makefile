@@ -20,10 +20,14 @@
 #   (these three: for KVER= if given, else for every supported Debian kernel)
 #   make deb            build/kvm-fastinval-dkms_<version>_all.deb (dh-dkms)
 #   make rpm            build/rpm/.../kvm-fastinval-<version>-1.noarch.rpm
-#   make bench          invalidation latency, stock kvm.ko vs ours, in QEMU
-#                       (for KVER= if given, else both Debian kernels);
+#   make bench          invalidation latency, stock kvm.ko vs the plain
+#                       rebuild vs ours, in QEMU (for KVER= if given, else
+#                       every supported Debian kernel);
 #                       tables and PNGs in build/bench/
 #   make stat           build/stat/kvm-fastinval-stat (libtracecmd)
+#   make plain          build/plain/KVER/.../kvm.ko: the distro's KVM source
+#                       as it is, no patches and none of our code, built the
+#                       same way (the benchmark's baseline)
 #   make patch-tree KVER=... DEST=dir [SERIES=...]
 #                       a git tree of KVER's KVM source with the patch queue
 #                       (of SERIES, default KVER's) applied as commits
@@ -40,7 +44,9 @@ KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?=
 export KSRC
 
-BUILD := $(CURDIR)/build/$(KVER)
+# PLAIN=1 (make plain): the same build of the unpatched source, apart.
+PLAIN ?=
+BUILD := $(CURDIR)/build/$(if $(PLAIN),plain/)$(KVER)
 KVM_DIR := $(BUILD)/arch/x86/kvm
 
 # Our files are copied next to the extracted source so that kbuild can reach
@@ -60,7 +66,7 @@ package_files := $(dist_files) README.md tools
 
 .PHONY: all module modules abi-check checkpatch clean distclean deps demo test \
 	dkms-source package-source dkms-install deb rpm selftests-upstream selftests-upstream-all \
-	soak debug-test bench stat patch-tree refresh-patches
+	soak debug-test bench stat patch-tree refresh-patches plain
 # A Debian kernel of another release than the host's, with no headers here:
 # build it in a root of its release (scripts/build-root.sh), with as many
 # jobs as this make was given.
@@ -70,7 +76,7 @@ endif
 ifneq ($(in_root),)
 root_jobs := $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 all module modules abi-check checkpatch:
-	@scripts/build-root.sh $(KVER) make KVER=$(KVER) -j$(root_jobs) $(if $(KSRC),KSRC=$(KSRC)) $@
+	@scripts/build-root.sh $(KVER) make KVER=$(KVER) -j$(root_jobs) $(if $(KSRC),KSRC=$(KSRC)) $(if $(PLAIN),PLAIN=$(PLAIN)) $@
 else
 all module modules: $(prepared) $(copies)
 	$(MAKE) -C $(KDIR) M=$(KVM_DIR) modules
@@ -79,8 +85,8 @@ all module modules: $(prepared) $(copies)
 # source tarball change.
 $(prepared): scripts/kvm-source.sh dkms.conf $(wildcard src/patches/*/*.patch) \
 	     $(wildcard /usr/src/linux-source-*.tar.xz $(KSRC))
-	@KVM_FASTINVAL_VERSION=$(DKMS_VERSION) scripts/kvm-source.sh prepare $(KVER) $(KDIR) $(BUILD)
-	@echo 'include $$(src)/../../../fastinval/Kbuild' >$(KVM_DIR)/Kbuild
+	@KVM_FASTINVAL_VERSION=$(DKMS_VERSION) scripts/kvm-source.sh $(if $(PLAIN),extract,prepare) $(KVER) $(KDIR) $(BUILD)
+	@printf '%binclude $$(src)/../../../fastinval/Kbuild\n' $(if $(PLAIN),'KVM_FASTINVAL_PLAIN := y\n') >$(KVM_DIR)/Kbuild
 	@rm -f $(BUILD)/.prepared-*
 	@touch $@
 
@@ -187,6 +193,10 @@ refresh-patches:
 source-matrix:
 	@JOBS=$(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1) \
 		selftests/harness/source-matrix.sh $(if $(APPLY_ONLY),--apply-only)
+
+plain:
+	@$(MAKE) --no-print-directory PLAIN=1 all
+	@echo build/plain/$(KVER)/arch/x86/kvm/kvm.ko
 
 stat:
 	@$(MAKE) -s -C tools/kvm-fastinval-stat VERSION=$(DKMS_VERSION)

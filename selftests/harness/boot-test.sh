@@ -17,7 +17,9 @@
 #                  "selftests": run SELFTEST_LIST against stock kvm.ko and ours
 #                  (selftests/harness/guest-selftests.sh; the caller parses the .tap)
 #   SELFTEST_LIST= selftests mode: "PATH TIMEOUT [ARGS]" lines, PATH under SELFTESTS
-#   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow"
+#   ST_MODULES=    selftests mode: "stock ours" (default), ST_MODES= "tdp shadow";
+#                  "plain" too: the plain rebuild (make plain), PLAIN_MODULE=
+#                  (default build/plain/KVER/arch/x86/kvm/kvm.ko)
 #   QEMU_MEM=      guest memory (default 2G)
 #   BOOT_APPEND=   more kernel command line
 #   TCG_THREADS=   1 (default): one TCG thread runs both vCPUs; 2: a thread
@@ -205,6 +207,11 @@ none) ;;
 *.ko) cp "$module" "$d/usr/$moddir/updates/dkms/kvm.ko" ;;
 *) cp "$module" "$d/usr/$moddir/updates/dkms/kvm.ko.${module##*.ko.}" ;;
 esac
+if [[ " ${ST_MODULES:-} " == *" plain "* ]]; then
+	plain=${PLAIN_MODULE:-$top/build/plain/$kver/arch/x86/kvm/kvm.ko}
+	[ -f "$plain" ] || die "no plain rebuild $plain (make plain KVER=$kver, or set PLAIN_MODULE=)"
+	install -D -m 0644 "$plain" "$d/opt/plain/kvm.ko"
+fi
 if [ -n "${MODPROBE_ROOT:-}" ]; then
 	mkdir -p "$d/usr/lib/modprobe.d"
 	for f in "$MODPROBE_ROOT"/lib/modprobe.d/*.conf; do

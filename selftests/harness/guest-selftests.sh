@@ -8,7 +8,8 @@
 #
 # Input: /etc/selftests.list, one test a line: "PATH TIMEOUT [ARGS...]", PATH
 # relative to /opt/selftests (upstream/<test> now; our own tests later).
-# Environment (from /etc/boot-test.env): BT_ST_MODULES ("stock ours"),
+# Environment (from /etc/boot-test.env): BT_ST_MODULES ("stock ours"; also
+# "plain"),
 # BT_ST_MODES ("tdp shadow"), BT_HOLD_VM (1: vm_hold keeps a VM open
 # while the tests run, so that the count of VMs never goes back to 0).
 #
@@ -18,8 +19,8 @@
 #   ...the test's output, and any kernel splat it caused...
 #   @@@ END MODULE MODE TEST rc=RC secs=SECS splat=0|1
 #   @@@ DONE
-# MODULE is stock or ours; MODE is tdp or shadow; RC is the test's exit
-# status (124/137: timed out).
+# MODULE is stock, plain or ours (the tests see it as ST_MODULE); MODE is
+# tdp or shadow; RC is the test's exit status (124/137: timed out).
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C
@@ -71,21 +72,32 @@ unload() {
 	done
 }
 
-# use stock|ours: the module index as on a host without / with our DKMS
-# package: the stock kvm.ko is what kvm_amd gets when ours is not installed.
+# use stock|plain|ours: the module index as on a host without our DKMS
+# package (the stock kvm.ko is what kvm_amd gets), with the plain rebuild
+# of the same source installed (/opt/plain, the benchmark's baseline), or
+# with ours.
+installed=ours
 use() {
 	local f
 	unload
 	mkdir -p "$ASIDE"
-	if [ "$1" = stock ]; then
+	case $installed in
+	ours)
 		for f in "$MODDIR"/updates/dkms/kvm.ko*; do
 			[ ! -e "$f" ] || { cp -a "$f" "$ASIDE/" && rm "$f"; }
 		done
-	else
+		;;
+	plain) rm -f "$MODDIR/updates/dkms/kvm.ko" ;;
+	esac
+	case $1 in
+	ours)
 		for f in "$ASIDE"/kvm.ko*; do
 			[ ! -e "$f" ] || { cp -a "$f" "$MODDIR/updates/dkms/" && rm "$f"; }
 		done
-	fi
+		;;
+	plain) cp /opt/plain/kvm.ko "$MODDIR/updates/dkms/kvm.ko" ;;
+	esac
+	installed=$1
 	depmod -a "$KVER"
 }
 
@@ -104,11 +116,15 @@ setup() {
 	fi
 	got=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
 	[ "$got" = "$want" ] || { echo "kvm_amd npt is '$got', want '$want'"; return 1; }
-	if [ "$1" = stock ]; then
-		loaded kvm && ! ours_loaded || { echo "stock kvm.ko is not the one loaded"; return 1; }
-	else
-		loaded kvm && ours_loaded || { echo "kvm-fastinval's kvm is not the one loaded"; return 1; }
-	fi
+	# The distro's kvm.ko is signed and in tree: no taint; a rebuild is
+	# out of tree (O).
+	case $1 in
+	stock) loaded kvm && ! ours_loaded && ! grep -q O /sys/module/kvm/taint ||
+		{ echo "stock kvm.ko is not the one loaded"; return 1; } ;;
+	plain) loaded kvm && ! ours_loaded && grep -q O /sys/module/kvm/taint ||
+		{ echo "the plain rebuild is not the one loaded"; return 1; } ;;
+	*) loaded kvm && ours_loaded || { echo "kvm-fastinval's kvm is not the one loaded"; return 1; } ;;
+	esac
 	[ -c /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
 }
 
@@ -122,7 +138,7 @@ run_one() {
 	t0=$(uptime_s)
 	if [ -x "$ST/$path" ]; then
 		echo "# \$ timeout $t $path $*" >&3
-		(cd "$(dirname "$ST/$path")" && exec timeout -k 5 "$t" "$ST/$path" "$@") </dev/null >&3 2>&1
+		(cd "$(dirname "$ST/$path")" && ST_MODULE=$module exec timeout -k 5 "$t" "$ST/$path" "$@") </dev/null >&3 2>&1
 		rc=$?
 	else
 		echo "missing binary $path" >&3
