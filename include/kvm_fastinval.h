@@ -6,6 +6,7 @@
 #ifndef _KVM_FASTINVAL_H
 #define _KVM_FASTINVAL_H
 
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -96,12 +97,6 @@ static inline void kvm_fastinval_add_costly(struct kvm_fastinval_zap *z, u64 n)
 }
 
 /*
- * Whether mmu_lock should be released now: contention, need_resched() or
- * the hold budget, once the phase's minimum batch is done.  Stock: the
- * distro's own condition.
- */
-bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock);
-/*
  * Release mmu_lock, reschedule, take it again (held for read if @shared).
  * Only after kvm_fastinval_need_break() said so.  Returns whether the lock
  * was dropped.
@@ -112,6 +107,26 @@ bool kvm_fastinval_yield(struct kvm_fastinval_zap *z, rwlock_t *lock,
 static inline bool kvm_fastinval_stock(struct kvm_fastinval_zap *z)
 {
 	return !z || z->stock;
+}
+
+bool __kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock);
+
+/*
+ * Whether mmu_lock should be released now: contention, need_resched() or
+ * the hold budget, once the phase's minimum batch is done.  Stock: the
+ * distro's own condition.  Inline while nothing waits and the clock is not
+ * due: TDP and gfn walks call it for every SPTE or gfn.
+ */
+static inline bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z,
+					    rwlock_t *lock)
+{
+	if (!need_resched() && !rwlock_is_contended(lock)) {
+		if (kvm_fastinval_stock(z))
+			return false;
+		if (!z->min_batch && ++z->checks % KVM_FASTINVAL_CLOCK_EVERY)
+			return false;
+	}
+	return __kvm_fastinval_need_break(z, lock);
 }
 
 #endif /* _KVM_FASTINVAL_H */

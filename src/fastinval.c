@@ -454,7 +454,8 @@ void kvm_fastinval_end(struct kvm_fastinval_zap *z)
 	spin_unlock(&vm->lock);
 }
 
-bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
+/* kvm_fastinval_need_break() once its inline part could not say no. */
+bool __kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
 {
 	bool contended;
 	u64 held;
@@ -485,9 +486,6 @@ bool kvm_fastinval_need_break(struct kvm_fastinval_zap *z, rwlock_t *lock)
 	}
 	/* Whatever the preemption model: rwlock_needbreak() may be 0. */
 	contended = rwlock_is_contended(lock);
-	/* Pages cost far more than a clock read, gfns and SPTEs may not. */
-	if (!contended && !z->min_batch && ++z->checks % KVM_FASTINVAL_CLOCK_EVERY)
-		return false;
 	held = local_clock() - z->t_lock;
 	if (held > z->budget_ns) {
 		z->pending = KVM_FASTINVAL_REL_BUDGET;
