@@ -47,24 +47,12 @@ root=${BUILD_ROOTS:-$top/build/roots}/$release
 packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-dev
 	  dkms dpkg-dev flex bison rsync cpio file uuid-dev"
 packages=$(echo "$packages" | tr -s ' \n\t' '  ')
-key=v1
-# One setup at a time per root (test-all builds one kernel while another's
-# boots build in the same root); CMD itself runs unlocked.
-mkdir -p "${root%/*}"
+# shellcheck disable=SC2086 # one package per word
+"$top/scripts/debian-root.sh" "$release" "$root" $packages
+# One package step at a time per root (test-all builds one kernel while
+# another's boots build in the same root); CMD itself runs unlocked.
 exec 9>"$root.lock"
 flock 9
-if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
-	command -v mmdebstrap >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			mmdebstrap >/dev/null
-	echo "  ROOT    $release (mmdebstrap, ${root#"$top"/})" >&2
-	rm -rf --one-file-system "$root"
-	mmdebstrap --variant=minbase --include="${packages// /,}" \
-		--aptopt='APT::Install-Recommends "false"' \
-		"$release" "$root" "$("$top/scripts/debian-apt.sh" "$release" sources)" \
-		>"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -rf "$root"; die "mmdebstrap $release failed"; }
-	echo "$key" >"$root/.kvm-fastinval-root"
-fi
 
 inroot() {
 	CHROOT_BIND=$top "$top/selftests/harness/pkg-chroot.sh" run "$root" "$@"

@@ -14,23 +14,6 @@ die() { echo "qemu-root: $*" >&2; exit 2; }
 release=$1
 case $release in *[!a-z]* | "") die "not a Debian codename: '$release'" ;; esac
 root=${BUILD_ROOTS:-$top/build/roots}/qemu-$release
-key="v1 qemu-system-x86 qemu-system-data seabios ipxe-qemu"
-
-mkdir -p "${root%/*}"
-exec 9>"$root.lock"
-flock 9
-if [ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ]; then
-	[ "$(id -u)" -eq 0 ] || die "making $root needs root (mmdebstrap)"
-	command -v mmdebstrap >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			mmdebstrap >/dev/null
-	echo "  ROOT    $release with QEMU (mmdebstrap, ${root#"$top"/})" >&2
-	rm -rf --one-file-system "$root"
-	pkgs=${key#v1 }
-	mmdebstrap --variant=minbase --include="${pkgs// /,}" \
-		--aptopt='APT::Install-Recommends "false"' \
-		"$release" "$root" "$("$top/scripts/debian-apt.sh" "$release" sources)" \
-		>"$root.log" 2>&1 || { tail -n 20 "$root.log" >&2; rm -rf "$root"; die "mmdebstrap $release failed"; }
-	echo "$key" >"$root/.kvm-fastinval-root"
-fi
+"$top/scripts/debian-root.sh" "$release" "$root" qemu-system-x86 qemu-system-data seabios ipxe-qemu ||
+	die "cannot make the $release QEMU root"
 echo "$root"

@@ -216,8 +216,8 @@ build_reason() {
 }
 
 # Build roots, one per release, the host's too (its kernels' headers are
-# the host's business), made as build-root.sh makes its: what kbuild and
-# the ABI checks use.
+# the host's business), made by debian-root.sh as build-root.sh's: what
+# kbuild and the ABI checks use.
 root_packages="build-essential binutils make patch xz-utils zstd bc kmod libelf-dev
 	       dkms dpkg-dev flex bison rsync cpio file"
 declare -A root_updated=()
@@ -225,21 +225,8 @@ inroot() {
 	CHROOT_BIND=$top "$top/selftests/harness/pkg-chroot.sh" run "$roots/$1" "${@:2}"
 }
 ensure_root() {
-	local r=$1 root=$roots/$1 key
-	key=$(echo "v1 $root_packages" | sha256sum | cut -c1-16)
-	[ "$(cat "$root/.kvm-fastinval-root" 2>/dev/null)" != "$key" ] || return 0
-	command -v mmdebstrap >/dev/null ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			mmdebstrap >/dev/null
-	note "making the $r build root (mmdebstrap, ${root#"$top"/})"
-	rm -rf --one-file-system "$root"
-	mkdir -p "$roots"
 	# shellcheck disable=SC2086 # the list, one package per word
-	mmdebstrap --variant=minbase --include="$(echo $root_packages | tr ' ' ,)" \
-		--aptopt='APT::Install-Recommends "false"' \
-		"$r" "$root" "$(apt_r "$r" sources)" >"$root.log" 2>&1 ||
-		{ tail -n 20 "$root.log" >&2; rm -rf "$root"; return 1; }
-	echo "$key" >"$root/.kvm-fastinval-root"
+	"$top/scripts/debian-root.sh" "$1" "$roots/$1" $root_packages
 }
 
 # kernel RELEASE SUITES ABI VERSION LOG: linux-headers-ABI and, if the
