@@ -19,11 +19,16 @@
  *   - teardown: frees the VM.
  * Checked from the trace, fastinval_mode=bounded and the budget -b (default
  * 5000 us, the module's default): each reason's start and end events, the
- * batches add up (fi_check_inval()), no batch's lock_ns over the budget
- * plus the README's margin ("Bound on a hold, for tests": +20 ms in an
+ * batches add up (fi_check_inval()), no hold over the budget plus the
+ * README's margin ("Bound on a hold, for tests": +20 ms in an
  * invalidation's first hold, +10 ms in the others; -m MS sets both), and
  * the zaps did the work: at least the pages written as TDP SPTEs, or the
  * page tables as shadow pages.
+ * The guest clock is the host's, so a hold may also be over the limit
+ * because QEMU was descheduled on a busy host (CI builds the next kernel
+ * meanwhile); that does not repeat, an unbounded unit does: a reason with
+ * holds over the limits is tried again, up to 3 attempts, and fails if
+ * every attempt had one.
  * The memslot delete then runs once more with fastinval_mode=stock, the
  * distro's own holds, printed (not checked) as the scale of what is bounded.
  *
@@ -57,6 +62,7 @@
 static uint64_t data_pages;
 static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
+static char name[64];		/* the VM's debugfs directory */
 
 static void guest_code(void)
 {
@@ -84,21 +90,26 @@ static void guest_pass(void)
 	}
 }
 
-/* The VM: the data slot, a small slot and a one-page slot; its debugfs name. */
-static void create_vm(char *name, size_t len)
+static void add_data_slot(void)
 {
-	/* The library makes room for the page tables of data_pages more. */
-	vm = __vm_create_with_one_vcpu(&vcpu, data_pages, guest_code);
-	fi_ucall_init(vm);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, data_pages, 0);
 	/* 4KiB host pages, so that the TDP MMU maps 4KiB SPTEs. */
 	TEST_ASSERT(!madvise(addr_gpa2hva(vm, DATA_GPA), data_pages * PG, MADV_NOHUGEPAGE),
 		    "madvise: %s", strerror(errno));
+}
+
+/* The VM: the data slot, a small slot and a one-page slot; its debugfs name. */
+static void create_vm(void)
+{
+	/* The library makes room for the page tables of data_pages more. */
+	vm = __vm_create_with_one_vcpu(&vcpu, data_pages, guest_code);
+	fi_ucall_init(vm);
+	add_data_slot();
 	virt_map(vm, DATA_GPA, DATA_GPA, data_pages);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GEN_GPA, GEN_SLOT, 1, 0);
 	sync_global_to_guest(vm, data_pages);
-	fi_vm_dir(vm, name, len);
+	fi_vm_dir(vm, name, sizeof(name));
 }
 
 static char saved_nx[8];
@@ -111,13 +122,18 @@ static void restore_nx(void)
 
 static uint64_t first_limit, later_limit;
 
+/* Attempts of a reason whose holds went over the limits. */
+#define ATTEMPTS	3
+
+enum check { CHECK_OK, CHECK_OVER, CHECK_BAD };
+
 /*
- * The result line of one reason: @want invalidations at least (0: the
- * reason's subtest was skipped before), every one complete, within the
- * limits, and the zaps that follow a full guest pass did the work.
+ * One attempt of one reason: @want invalidations at least, every one
+ * complete, within the limits, and the zaps that follow a full guest pass
+ * did the work.  CHECK_OVER: all that but holds over the limits.
  */
-static void check_reason(struct fi_trace *t, enum kvm_fastinval_reason r, int want,
-			 uint64_t min_work)
+static enum check check_reason(struct fi_trace *t, enum kvm_fastinval_reason r, int want,
+			       uint64_t min_work, char *res, size_t len)
 {
 	const char *reason = fi_reason_names[r];
 	uint64_t first = 0, later = 0, work = 0;
@@ -133,8 +149,7 @@ static void check_reason(struct fi_trace *t, enum kvm_fastinval_reason r, int wa
 		bad += fi_check_inval(in);
 		first = in->max_first_ns > first ? in->max_first_ns : first;
 		later = in->max_later_ns > later ? in->max_later_ns : later;
-		if (in->max_first_ns > first_limit || in->max_later_ns > later_limit)
-			over++;
+		over += fi_holds_over(in, first_limit, later_limit);
 		w = fi_shadow_mode() ? in->e_zapped : in->e_tdp;
 		work = w > work ? w : work;
 		ksft_print_msg("%s id %lu: zapped %lu freed %lu tdp_sptes %lu, batches zap/commit/tdp %lu/%lu/%lu, releases c/r/b/d %lu/%lu/%lu/%lu, longest hold %.2f ms (first %.2f, later %.2f), %.1f ms\n",
@@ -144,35 +159,130 @@ static void check_reason(struct fi_trace *t, enum kvm_fastinval_reason r, int wa
 			       in->rel[2], in->rel[3], in->e_longest / 1e6,
 			       in->max_first_ns / 1e6, in->max_later_ns / 1e6,
 			       in->e_duration / 1e6);
-		/*
-		 * A hold over the limit with no more pages than the others was
-		 * time taken from it (an interrupt, the emulator descheduled),
-		 * not an unbounded unit.
-		 */
-		if (in->max_later_ns > later_limit)
-			ksft_print_msg("%s id %lu: the longest later hold did %lu pages in %.2f ms; the whole invalidation %lu pages in %.1f ms\n",
-				       reason, in->id, in->max_later_pages,
-				       in->max_later_ns / 1e6,
-				       in->pages[KVM_FASTINVAL_PHASE_ZAP] +
-				       in->pages[KVM_FASTINVAL_PHASE_COMMIT] +
-				       in->pages[KVM_FASTINVAL_PHASE_TDP],
-				       in->e_duration / 1e6);
 	}
-	ksft_test_result(n >= want && !bad && !over && work >= min_work,
-			 "%s: %d invalidations (want %d), %d incomplete, %d over budget + margin (longest first hold %.2f ms, later %.2f ms; limits %.1f, %.1f), most %s zapped %lu (want >= %lu)\n",
-			 reason, n, want, bad, over, first / 1e6, later / 1e6,
-			 first_limit / 1e6, later_limit / 1e6,
-			 fi_shadow_mode() ? "shadow pages" : "TDP SPTEs", work, min_work);
+	snprintf(res, len, "%s: %d invalidations (want %d), %d incomplete, %d holds over budget + margin (longest first hold %.2f ms, later %.2f ms; limits %.1f, %.1f), most %s zapped %lu (want >= %lu)",
+		 reason, n, want, bad, over, first / 1e6, later / 1e6,
+		 first_limit / 1e6, later_limit / 1e6,
+		 fi_shadow_mode() ? "shadow pages" : "TDP SPTEs", work, min_work);
+	if (n < want || bad || work < min_work)
+		return CHECK_BAD;
+	return over ? CHECK_OVER : CHECK_OK;
+}
+
+static uint64_t min_work;
+static bool slot_zap_off;
+static uint64_t small_gpa = SMALL_GPA_A;
+
+/*
+ * Cause one reason's invalidation(s) with the guest's pages all mapped, map
+ * them again after.  Returns how many, and the work each must do.
+ */
+static int trigger(enum kvm_fastinval_reason r, uint64_t *work)
+{
+	struct fi_counters c;
+	uint64_t i, wraps = 0, w0;
+	double t0;
+
+	*work = min_work;
+	switch (r) {
+	case KVM_FASTINVAL_MEMSLOT_DELETE:
+		vm_mem_region_delete(vm, SMALL_SLOT);
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, small_gpa, SMALL_SLOT, 1, 0);
+		guest_pass();
+		return 1;
+	case KVM_FASTINVAL_MEMSLOT_MOVE:
+		small_gpa = small_gpa == SMALL_GPA_A ? SMALL_GPA_B : SMALL_GPA_A;
+		vm_mem_region_move(vm, SMALL_SLOT, small_gpa);
+		guest_pass();
+		return 1;
+	case KVM_FASTINVAL_NX_HUGE_PAGES:
+		fi_param_must_set("nx_huge_pages", saved_nx[0] == 'Y' ? "N" : "Y");
+		guest_pass();
+		fi_param_must_set("nx_huge_pages", saved_nx);
+		guest_pass();
+		return 2;
+	case KVM_FASTINVAL_MMIO_GEN_WRAP:
+		TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
+		w0 = fi_counter_of(&c, "invalidations", fi_reason_names[r]);
+		t0 = fi_now();
+		for (i = 0; i < GEN_WRAP_UPDATES + 64 && !wraps; i++) {
+			vm_mem_region_set_flags(vm, GEN_SLOT, i % 2 ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
+			if (i % 4096 == 4095) {
+				TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
+				wraps = fi_counter_of(&c, "invalidations", fi_reason_names[r]) - w0;
+				if (i % 65536 == 65535)
+					ksft_print_msg("%lu memslot updates in %.1f s\n", i + 1,
+						       fi_now() - t0);
+			}
+		}
+		ksft_print_msg("mmio generation wrapped after %lu memslot updates, %.1f s\n",
+			       i, fi_now() - t0);
+		guest_pass();
+		return 1;
+	case KVM_FASTINVAL_SLOT_ZAP:
+		/* The guest's page tables are not in the slot: its leaves only, not counted. */
+		*work = 0;
+		if (!slot_zap_off) {
+			vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
+			slot_zap_off = true;
+		} else {
+			add_data_slot();
+			guest_pass();
+		}
+		vm_mem_region_delete(vm, DATA_SLOT);
+		return 1;
+	case KVM_FASTINVAL_TEARDOWN:
+		*work = 0;
+		if (!vm) {
+			create_vm();
+			guest_pass();
+		}
+		kvm_vm_free(vm);
+		vm = NULL;
+		slot_zap_off = false;
+		return 1;
+	default:
+		TEST_FAIL("no trigger for reason %d", r);
+	}
+	return 0;
+}
+
+/*
+ * One result line per reason.  The guest clock is the host's: a hold over
+ * the limits may have lost time to the host (QEMU descheduled on a busy
+ * machine), which does not repeat; an unbounded unit is over in every
+ * attempt, so the reason is tried again, ATTEMPTS times at most.
+ */
+static void test_reason(enum kvm_fastinval_reason r)
+{
+	enum check ret = CHECK_BAD;
+	struct fi_trace t;
+	uint64_t work;
+	char res[512];
+	int attempt, want;
+
+	for (attempt = 1; attempt <= ATTEMPTS; attempt++) {
+		fi_write_file(FI_TRACEFS "/trace", "");
+		want = trigger(r, &work);
+		fi_trace_read(&t, name);
+		TEST_ASSERT(!t.lost, "the trace buffer overflowed");
+		ret = check_reason(&t, r, want, work, res, sizeof(res));
+		fi_trace_free(&t);
+		if (ret != CHECK_OVER)
+			break;
+		if (attempt < ATTEMPTS)
+			ksft_print_msg("%s: attempt %d had holds over the limits, again\n",
+				       fi_reason_names[r], attempt);
+	}
+	ksft_test_result(ret == CHECK_OK, "%s (attempt %d of %d)\n", res,
+			 attempt > ATTEMPTS ? ATTEMPTS : attempt, ATTEMPTS);
 }
 
 int main(int argc, char *argv[])
 {
-	int mib = 512, budget_us = 5000, margin_ms = -1, wrap = 1, opt, kmsg, n_nx = 0;
-	uint64_t i, min_work, wraps = 0;
-	struct fi_counters c;
+	int mib = 512, budget_us = 5000, margin_ms = -1, wrap = 1, opt, kmsg;
 	struct fi_trace t;
-	char name[64], budget[16];
-	bool slot_zap;
+	char budget[16];
 	double t0;
 
 	while ((opt = getopt(argc, argv, "s:b:m:Wh")) != -1) {
@@ -210,78 +320,33 @@ int main(int argc, char *argv[])
 	fi_trace_start("8192");
 	fi_trace_filter_vm_pid(getpid());
 
-	create_vm(name, sizeof(name));
+	create_vm();
 
 	t0 = fi_now();
 	guest_pass();
 	ksft_print_msg("the guest wrote %lu pages in %.1f s\n", data_pages, fi_now() - t0);
 
-	vm_mem_region_delete(vm, SMALL_SLOT);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMALL_GPA_A, SMALL_SLOT, 1, 0);
-	guest_pass();
-	vm_mem_region_move(vm, SMALL_SLOT, SMALL_GPA_B);
-	guest_pass();
-
-	if (strcmp(saved_nx, "Y") && strcmp(saved_nx, "N")) {
-		ksft_print_msg("nx_huge_pages is '%s': not flipped\n", saved_nx);
-	} else {
-		fi_param_must_set("nx_huge_pages", saved_nx[0] == 'Y' ? "N" : "Y");
-		guest_pass();
-		fi_param_must_set("nx_huge_pages", saved_nx);
-		guest_pass();
-		n_nx = 2;
-	}
-
-	if (wrap) {
-		TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
-		t0 = fi_now();
-		for (i = 0; i < GEN_WRAP_UPDATES + 64 && !wraps; i++) {
-			vm_mem_region_set_flags(vm, GEN_SLOT, i % 2 ? 0 : KVM_MEM_LOG_DIRTY_PAGES);
-			if (i % 4096 == 4095) {
-				TEST_ASSERT(!fi_counters_read(vm, &c), "no debugfs counters");
-				wraps = fi_counter_of(&c, "invalidations", fi_reason_names[KVM_FASTINVAL_MMIO_GEN_WRAP]);
-				if (i % 65536 == 65535)
-					ksft_print_msg("%lu memslot updates in %.1f s\n", i + 1,
-						       fi_now() - t0);
-			}
-		}
-		ksft_print_msg("mmio generation wrapped after %lu memslot updates, %.1f s\n",
-			       i, fi_now() - t0);
-		guest_pass();
-	}
-
-	slot_zap = kvm_check_cap(KVM_CAP_DISABLE_QUIRKS2) & KVM_X86_QUIRK_SLOT_ZAP_ALL;
-	if (slot_zap) {
-		vm_enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL);
-		vm_mem_region_delete(vm, DATA_SLOT);
-	}
-	kvm_vm_free(vm);
-
-	fi_trace_read(&t, name);
-	TEST_ASSERT(!t.lost, "the trace buffer overflowed");
-	check_reason(&t, KVM_FASTINVAL_MEMSLOT_DELETE, 1, min_work);
-	check_reason(&t, KVM_FASTINVAL_MEMSLOT_MOVE, 1, min_work);
-	if (n_nx)
-		check_reason(&t, KVM_FASTINVAL_NX_HUGE_PAGES, n_nx, min_work);
-	else
+	test_reason(KVM_FASTINVAL_MEMSLOT_DELETE);
+	test_reason(KVM_FASTINVAL_MEMSLOT_MOVE);
+	if (strcmp(saved_nx, "Y") && strcmp(saved_nx, "N"))
 		ksft_test_result_skip("nx_huge_pages: the parameter is '%s'\n", saved_nx);
+	else
+		test_reason(KVM_FASTINVAL_NX_HUGE_PAGES);
 	if (wrap)
-		check_reason(&t, KVM_FASTINVAL_MMIO_GEN_WRAP, 1, min_work);
+		test_reason(KVM_FASTINVAL_MMIO_GEN_WRAP);
 	else
 		ksft_test_result_skip("mmio_gen_wrap: skipped (-W), it takes %lu memslot updates\n",
 				      GEN_WRAP_UPDATES);
-	if (slot_zap)
-		/* The guest's page tables are not in the slot: its leaves only, not counted. */
-		check_reason(&t, KVM_FASTINVAL_SLOT_ZAP, 1, 0);
+	if (kvm_check_cap(KVM_CAP_DISABLE_QUIRKS2) & KVM_X86_QUIRK_SLOT_ZAP_ALL)
+		test_reason(KVM_FASTINVAL_SLOT_ZAP);
 	else
 		ksft_test_result_skip("slot_zap: no KVM_X86_QUIRK_SLOT_ZAP_ALL to disable\n");
-	check_reason(&t, KVM_FASTINVAL_TEARDOWN, 1, 0);
-	free(t.inv);
+	test_reason(KVM_FASTINVAL_TEARDOWN);
 
 	/* The scale of it: the distro's own holds, same size, same operation. */
 	fi_param_must_set("fastinval_mode", "stock");
 	fi_write_file(FI_TRACEFS "/trace", "");
-	create_vm(name, sizeof(name));
+	create_vm();
 	guest_pass();
 	vm_mem_region_delete(vm, SMALL_SLOT);
 	fi_trace_read(&t, name);
@@ -290,7 +355,7 @@ int main(int argc, char *argv[])
 			 t.n ? t.inv[0].e_longest / 1e6 : 0.0, t.n ? t.inv[0].e_batches : 0,
 			 t.n && (t.inv[0].max_first_ns > first_limit ||
 				 t.inv[0].max_later_ns > later_limit) ? "over" : "within");
-	free(t.inv);
+	fi_trace_free(&t);
 	kvm_vm_free(vm);
 	fi_kmsg_result(kmsg);
 	ksft_finished();

@@ -56,7 +56,7 @@ static struct fi_inval invalidate(const char *batch, const char *budget, const c
 	fi_trace_read(&t, name);
 	TEST_ASSERT(t.n == 1, "%d invalidations of VM %s traced for one delete", t.n, name);
 	in = t.inv[0];
-	free(t.inv);
+	fi_trace_free(&t);
 	TEST_ASSERT(fi_check_inval(&in) == 0, "the invalidation's events do not add up");
 	ksft_print_msg("batch=%s budget=%s stock=%s: id %lu stock=%d zapped %lu freed %lu tdp %lu, %lu batches, releases c/r/b/d %lu/%lu/%lu/%lu, longest %lu ns, fewest pages in a budget-released zap batch %ld\n",
 		       batch, budget, stock, in.id, in.stock, in.e_zapped, in.e_freed, in.e_tdp,

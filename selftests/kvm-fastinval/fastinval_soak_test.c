@@ -202,7 +202,7 @@ int main(int argc, char *argv[])
 			complete += t.inv[i].ended;
 		if (complete == t.n || tries == 10)
 			break;
-		free(t.inv);
+		fi_trace_free(&t);
 		sleep(1);
 	}
 	for (i = 0; i < t.n; i++) {
@@ -217,7 +217,7 @@ int main(int argc, char *argv[])
 	ksft_test_result(!t.lost && complete > 0 && complete == t.n && !bad,
 			 "every invalidation of the last %d s complete and adding up (%d of %d, %d bad)\n",
 			 window_s, complete, t.n, bad);
-	free(t.inv);
+	fi_trace_free(&t);
 	fi_kmsg_result(kmsg);
 	ksft_finished();
 }

@@ -315,6 +315,11 @@ static const char * const fi_rel_names[] = {
 	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
 };
 
+/* One mmu_lock hold: its longest lock_ns and the pages done in it. */
+struct fi_hold {
+	uint64_t ns, pages;
+};
+
 /* One invalidation as seen in the trace. */
 struct fi_inval {
 	uint64_t id;
@@ -332,8 +337,9 @@ struct fi_inval {
 	 */
 	uint64_t max_first_ns, max_later_ns, prev_lock_ns;
 	int holds;
-	/* Pages of the current hold, and of the longest later one. */
-	uint64_t hold_pages, max_later_pages;
+	/* Every hold, in order: hold[0] is the first. */
+	struct fi_hold *hold;
+	int nr_hold, cap_hold;
 	/* Fewest pages in a zap/commit batch released for the budget. */
 	uint64_t min_budget_pages[KVM_FASTINVAL_NR_PHASES];
 	/* from the end event */
@@ -369,9 +375,38 @@ static inline int fi_name_idx(const char *s, const char * const *names, int n)
 	return -1;
 }
 
+/* A batch of @pages ending at @lock_ns, in the hold numbered in->holds. */
+static inline void fi_hold_add(struct fi_inval *in, uint64_t lock_ns, uint64_t pages)
+{
+	struct fi_hold *h;
+
+	if (in->nr_hold < in->holds) {
+		if (in->nr_hold == in->cap_hold) {
+			in->cap_hold = in->cap_hold ? 2 * in->cap_hold : 64;
+			in->hold = realloc(in->hold, in->cap_hold * sizeof(*in->hold));
+			TEST_ASSERT(in->hold, "out of memory");
+		}
+		in->hold[in->nr_hold++] = (struct fi_hold){ 0, 0 };
+	}
+	h = &in->hold[in->nr_hold - 1];
+	h->ns = lock_ns > h->ns ? lock_ns : h->ns;
+	h->pages += pages;
+}
+
+static inline void fi_trace_free(struct fi_trace *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->inv[i].hold);
+	free(t->inv);
+	t->inv = NULL;
+	t->n = 0;
+}
+
 /*
  * Parse /sys/kernel/tracing/trace: the invalidations of the VM named @vm
- * (all if NULL).
+ * (all if NULL).  fi_trace_free() frees what it allocated.
  */
 static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 {
@@ -433,17 +468,13 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 				in->min_budget_pages[x] = a;
 			in->batches[x]++;
 			in->rel[y]++;
-			if (!in->holds || (in->nr_batches && c < in->prev_lock_ns)) {
+			if (!in->holds || (in->nr_batches && c < in->prev_lock_ns))
 				in->holds++;
-				in->hold_pages = 0;
-			}
-			in->hold_pages += a;
+			fi_hold_add(in, c, a);
 			if (in->holds == 1 && c > in->max_first_ns)
 				in->max_first_ns = c;
-			if (in->holds > 1 && c > in->max_later_ns) {
+			if (in->holds > 1 && c > in->max_later_ns)
 				in->max_later_ns = c;
-				in->max_later_pages = in->hold_pages;
-			}
 			in->nr_batches++;
 			in->prev_lock_ns = c;
 			if (c > in->max_lock_ns)
@@ -452,7 +483,6 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			if (y != KVM_FASTINVAL_REL_DONE) {
 				in->holds++;
 				in->prev_lock_ns = 0;
-				in->hold_pages = 0;
 			}
 		} else if ((p = strstr(line, "kvm_fastinval_end: "))) {
 			p += strlen("kvm_fastinval_end: ");
@@ -515,6 +545,30 @@ static inline int fi_check_inval(const struct fi_inval *in)
 	}
 #undef FI_EQ
 	return bad;
+}
+
+/*
+ * The holds of @in longer than the limit: @first_limit for the first hold
+ * (generation bump, root invalidation, reload requests), @later_limit for
+ * the others.  Each is printed with the pages it did.
+ */
+static inline int fi_holds_over(const struct fi_inval *in, uint64_t first_limit,
+				uint64_t later_limit)
+{
+	int i, over = 0;
+
+	for (i = 0; i < in->nr_hold; i++) {
+		const struct fi_hold *h = &in->hold[i];
+		uint64_t limit = i ? later_limit : first_limit;
+
+		if (h->ns <= limit)
+			continue;
+		ksft_print_msg("id %" PRIu64 " (%s): hold %d of %d: %.2f ms (limit %.1f), %" PRIu64 " pages\n",
+			       in->id, in->reason, i, in->nr_hold, h->ns / 1e6,
+			       limit / 1e6, h->pages);
+		over++;
+	}
+	return over;
 }
 
 /* -- the kernel log --------------------------------------------------------- */
