@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Benchmark of "invalidate all shadow pages": the stock kvm.ko against
+# Benchmark of "invalidate all shadow pages": the stock kvm.ko, the plain
+# rebuild (the same source unpatched, built like ours: make plain) and
 # kvm-fastinval (defaults, and fastinval_mode=stock) in one QEMU boot of a Debian
 # kernel (selftests/bench/fastinval_bench, run by selftests/harness/guest-selftests.sh
 # through selftests/bench/bench-guest.sh), then the table of ratios, the
@@ -15,9 +16,12 @@
 # Prints TAP, ends with "KVER: bench smoke: N passed, N failed". Never
 # asserts a speed.
 # Environment (full run): BENCH_SIZES (default 1024,8192,32768,131072),
-# BENCH_REPS (5), BENCH_MODES ("shadow tdp"), BENCH_MODULES ("stock ours": the
-# order they run in), BENCH_ARGS (more fastinval_bench options, e.g. -T: no
-# tracing), QEMU_MEM (4G), BENCH_TIMEOUT
+# BENCH_ROUNDS (5) of BENCH_REPS (1) each, BENCH_MODES ("shadow tdp"),
+# BENCH_MODULES ("stock plain ours": the order they run in, in every round),
+# BENCH_ARGS (more fastinval_bench options, e.g. -T: no
+# tracing), BENCH_PROFILE (sizes, e.g. 1024: also a function graph trace
+# of the memslot path per module and variant, summed: profile.txt, report),
+# QEMU_MEM (4G), BENCH_TIMEOUT
 # (seconds per module and mode, default 1500), TCG_THREADS (1; 2: a host
 # thread per vCPU, results in build/bench/KVER/mttcg/).
 # Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
@@ -41,6 +45,11 @@ stat=$top/build/stat/kvm-fastinval-stat
 # MODULE= names a kvm.ko built already (the DKMS one in the test suite).
 [ -n "${MODULE:-}" ] ||
 	make -C "$top" KVER="$kver" -j"$(nproc)" >"$out/make.log" 2>&1 || die "module build failed ($out/make.log)"
+mods=${BENCH_MODULES:-stock plain ours}
+if [ $smoke = 0 ] && [[ " $mods " == *" plain "* ]] && [ -z "${PLAIN_MODULE:-}" ]; then
+	make -C "$top" KVER="$kver" -j"$(nproc)" plain >"$out/make-plain.log" 2>&1 ||
+		die "plain rebuild failed ($out/make-plain.log)"
+fi
 "$top/scripts/build-root.sh" "$kver" make -C "$top/selftests/bench" KVER="$kver" >"$out/bench-build.log" 2>&1 ||
 	die "fastinval_bench build failed ($out/bench-build.log)"
 make -C "$top" stat >"$out/stat-build.log" 2>&1 ||
@@ -55,10 +64,17 @@ if [ $smoke = 1 ]; then
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
 		"bench/bench-guest.sh $timeout -s 64 -r 1 -w 20 -f 20 -V default" >"$list"
 else
-	mods=${BENCH_MODULES:-stock ours} modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
+	modes=${BENCH_MODES:-shadow tdp} timeout=${BENCH_TIMEOUT:-1500}
+	# The guest's clock is the host's: whatever else the host runs makes
+	# every time longer, and that load drifts. The modules take turns, a
+	# round each, so that drift falls on all of them alike.
+	rounds=${BENCH_ROUNDS:-5}
+	case $rounds in '' | *[!0-9]* | 0) die "BENCH_ROUNDS must be a positive number" ;; esac
+	mods=$(for _ in $(seq "$rounds"); do echo "$mods"; done | tr '\n' ' ')
+	mods=${mods% }
 	# The -h run is cheap and makes the guest get the binary.
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
-		"bench/bench-guest.sh $timeout -s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-5} ${BENCH_ARGS:-}" >"$list"
+		"bench/bench-guest.sh $timeout ${BENCH_PROFILE:+--profile $BENCH_PROFILE }-s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-1} ${BENCH_ARGS:-}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
 name=bench$([ "${TCG_THREADS:-1}" = 1 ] || echo -mttcg)$([ $smoke = 1 ] && echo -smoke)
@@ -73,6 +89,7 @@ echo "# bench: guest done in $((SECONDS - t0)) s (rc $boot_rc)"
 chan=$out/channel.log
 tr -d '\r' <"$top/build/logs/$kver/boot-$name.tap" >"$chan" 2>/dev/null
 grep '^RESULT ' "$chan" | sed "s/^RESULT /RESULT kernel=$kver /" >"$out/results.txt"
+grep '^PROFILE ' "$chan" | sed "s/^PROFILE /PROFILE kernel=$kver /" >"$out/profile.txt"
 # shellcheck source=selftests/harness/channel.sh
 . "$top/selftests/harness/channel.sh"
 unship "$chan" "$out"	# the guest's trace files
@@ -129,4 +146,5 @@ fi
 
 [ -s "$out/results.txt" ] || die "no results (logs: $out/boot.log, $chan)"
 "$top/selftests/bench/bench-report.sh" "$out/results.txt" "$out" | tee "$out/table.txt"
+[ ! -s "$out/profile.txt" ] || "$top/selftests/bench/bench-report.sh" --profile "$out/profile.txt" | tee -a "$out/table.txt"
 [ $boot_rc -eq 0 ] || echo "# bench: the guest did not finish everything (rc $boot_rc), see $out/boot.log"

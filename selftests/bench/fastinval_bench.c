@@ -264,6 +264,17 @@ static int trace_setup(void)
 	return 1;
 }
 
+/* Our events on or off: off, the hooks run as without a trace consumer. */
+static void trace_enable(int on)
+{
+	char p[320];
+
+	if (!tracedir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/events/kvm_fastinval/enable", tracedir);
+	write_str(p, on ? "1" : "0");
+}
+
 static void trace_clear(void)
 {
 	char p[320];
@@ -326,10 +337,10 @@ static void trace_read(struct tr *t)
 				t->commit_max = c;
 			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_TDP]) && c > t->tdp_max)
 				t->tdp_max = c;
-			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE])) {
+			/* The final hold ("done") is counted at the end event. */
+			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE]))
 				t->holds++;
-				t->hold_sum += c;
-			}
+			t->hold_sum += c;
 			continue;
 		}
 		if ((e = strstr(line, "kvm_fastinval_end: "))) {
@@ -621,8 +632,9 @@ static void help(const char *name)
 	       "  -D DATA     data pages the N addresses map, round robin (default 512)\n"
 	       "  -w MS       settle time after the ioctl, in the window (default 100)\n"
 	       "  -f MS       idle (floor) window (default 500)\n"
-	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (fastinval_mode=stock)\n"
-	       "              or both, comma-separated; default 'auto' = default,stock when\n"
+	       "  -V LIST     kvm-fastinval only: 'default', 'stock' (fastinval_mode=stock),\n"
+	       "              'stock-untraced' (the same, our events off), comma-separated;\n"
+	       "              default 'auto' = default,stock,stock-untraced when\n"
 	       "              kvm-fastinval is loaded, else the stock kvm.ko alone\n"
 	       "  -l LABEL    label of the RESULT lines (default: the variant)\n"
 	       "  -T          no tracing, even where kvm-fastinval's events exist\n"
@@ -677,7 +689,7 @@ int main(int argc, char *argv[])
 	mmu = npt[0] == 'N' || npt[0] == '0' ? "shadow" : "tdp";
 	fastinval = !access(MODE_PARAM, F_OK);
 	if (!strcmp(variants, "auto"))
-		variants = fastinval ? "default,stock" : "stock-kvm";
+		variants = fastinval ? "default,stock,stock-untraced" : "stock-kvm";
 	trace_setup();
 	{
 		struct utsname u;
@@ -693,11 +705,12 @@ int main(int argc, char *argv[])
 	}
 	snprintf(vlist, sizeof(vlist), "%s", variants);
 	for (tok = strtok_r(vlist, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int untraced = !strcmp(tok, "stock-untraced");
 		const char *zs = NULL;
 
 		if (!strcmp(tok, "default"))
 			zs = "bounded";
-		else if (!strcmp(tok, "stock") && fastinval)
+		else if ((!strcmp(tok, "stock") || untraced) && fastinval)
 			zs = "stock";
 		else if (strcmp(tok, "stock-kvm")) {
 			fprintf(stderr, "unknown variant '%s' (or kvm-fastinval not loaded)\n", tok);
@@ -707,9 +720,10 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "cannot set fastinval_mode=%s\n", zs);
 			return 1;
 		}
+		trace_enable(!untraced);
 		for (i = 0; i < nsizes; i++)
-			run_size(!strcmp(tok, "default") ? "ours" : !strcmp(tok, "stock") ? "ours-stock-mode" : "stock",
-				 mmu, sizes[i]);
+			run_size(!strcmp(tok, "default") ? "ours" : !strcmp(tok, "stock") ? "ours-stock-mode" :
+				 untraced ? "ours-stock-mode-untraced" : "stock", mmu, sizes[i]);
 	}
 	if (fastinval)
 		write_str(MODE_PARAM, "bounded");
