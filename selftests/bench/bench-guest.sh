@@ -13,7 +13,9 @@ npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
 mmu=tdp
 [ "$npt" != N ] || mmu=shadow
 profile=
+profile_more=
 if [ "${1:-}" = --profile ]; then profile=$2; shift 2; fi
+if [ "${1:-}" = --profile-fns ]; then profile_more=${2//,/ }; shift 2; fi
 # The plain rebuild has no parameters of ours either: its label says which.
 label=()
 [ "${ST_MODULE:-}" != plain ] || label=(-l plain)
@@ -24,7 +26,11 @@ rc=$?
 # function graph tracer on the memslot path alone (set_ftrace_filter), one
 # short run per variant, with and without the time the thread was scheduled
 # out (options/sleep-time; Debian has no function profiler). Prints
-# "PROFILE ..." lines.
+# "PROFILE ..." lines. The fast zap and its commit are inlined or renamed
+# differently in the three modules: the front half holds the zap and the
+# commit, the commit is .part.0 (distro) or _bounded (ours).
+# --profile-fns F,F,...: more functions (per-page ones cost a trace entry
+# per shadow page: use a small size).
 T=/sys/kernel/tracing
 profile_fns="__kvm_set_memory_region kvm_set_memory_region kvm_set_memslot
 	kvm_invalidate_memslot kvm_swap_active_memslots synchronize_srcu_expedited
@@ -34,7 +40,9 @@ profile_fns="__kvm_set_memory_region kvm_set_memory_region kvm_set_memslot
 	kvm_tdp_mmu_zap_invalidated_roots kvm_arch_commit_memory_region
 	kvm_commit_memory_region kvm_fastinval_begin kvm_fastinval_end
 	kvm_fastinval_memslot_change kvm_mmu_free_obsolete_roots kvm_mmu_load
-	kvm_mmu_free_roots"
+	kvm_mmu_free_roots __kvm_mmu_zap_all_fast_front_half
+	kvm_mmu_commit_zap_page.part.0 kvm_mmu_commit_zap_page_bounded
+	$profile_more"
 # Once per module and MMU, in the first of the bench's rounds.
 done_mark=/tmp/profiled-${ST_MODULE:-}-$mmu
 if [ -n "$profile" ] && grep -qw function_graph $T/available_tracers 2>/dev/null && [ ! -e "$done_mark" ]; then

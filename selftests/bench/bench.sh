@@ -21,6 +21,7 @@
 # BENCH_ARGS (more fastinval_bench options, e.g. -T: no
 # tracing), BENCH_PROFILE (sizes, e.g. 1024: also a function graph trace
 # of the memslot path per module and variant, summed: profile.txt, report),
+# BENCH_PROFILE_FNS (more functions for it, comma-separated),
 # QEMU_MEM (4G), BENCH_TIMEOUT
 # (seconds per module and mode, default 1500), TCG_THREADS (1; 2: a host
 # thread per vCPU, results in build/bench/KVER/mttcg/).
@@ -74,7 +75,7 @@ else
 	mods=${mods% }
 	# The -h run is cheap and makes the guest get the binary.
 	printf '%s\n' "bench/fastinval_bench 30 -h" \
-		"bench/bench-guest.sh $timeout ${BENCH_PROFILE:+--profile $BENCH_PROFILE }-s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-1} ${BENCH_ARGS:-}" >"$list"
+		"bench/bench-guest.sh $timeout ${BENCH_PROFILE:+--profile $BENCH_PROFILE }${BENCH_PROFILE_FNS:+--profile-fns $BENCH_PROFILE_FNS }-s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-1} ${BENCH_ARGS:-}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
 name=bench$([ "${TCG_THREADS:-1}" = 1 ] || echo -mttcg)$([ $smoke = 1 ] && echo -smoke)
