@@ -290,7 +290,32 @@ struct tr {
 	uint64_t used, zapped, freed, tdp, batches, longest, duration;
 	uint64_t holds, hold_sum, zap_max, commit_max, tdp_max;
 	uint64_t contention, resched, budget;
+	/*
+	 * Pages per hold: the longest hold's (and which hold it was, 1 = the
+	 * first) against the mean of the holds the budget ended.  As many
+	 * pages in a longer hold: the CPU was elsewhere, not the zap.
+	 */
+	uint64_t nr_holds, cur_pages, prev_lock, long_lock, long_pages, long_nr;
+	uint64_t budget_pages, budget_holds;
+	int in_hold;
 };
+
+static void hold_end(struct tr *t, int budget)
+{
+	t->nr_holds++;
+	if (t->prev_lock > t->long_lock) {
+		t->long_lock = t->prev_lock;
+		t->long_pages = t->cur_pages;
+		t->long_nr = t->nr_holds;
+	}
+	if (budget) {
+		t->budget_pages += t->cur_pages;
+		t->budget_holds++;
+	}
+	t->cur_pages = 0;
+	t->prev_lock = 0;
+	t->in_hold = 0;
+}
 
 /* Sum up the memslot invalidations of this process's VM in the buffer. */
 static void trace_read(struct tr *t)
@@ -341,6 +366,14 @@ static void trace_read(struct tr *t)
 			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE]))
 				t->holds++;
 			t->hold_sum += c;
+			/* A hold ends at a release other than done, or where lock_ns goes down. */
+			if (t->in_hold && c < t->prev_lock)
+				hold_end(t, 0);
+			t->in_hold = 1;
+			t->cur_pages += a;
+			t->prev_lock = c;
+			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE]))
+				hold_end(t, !strcmp(rel, release_names[KVM_FASTINVAL_REL_BUDGET]));
 			continue;
 		}
 		if ((e = strstr(line, "kvm_fastinval_end: "))) {
@@ -362,6 +395,8 @@ static void trace_read(struct tr *t)
 				t->longest = h;
 			t->duration += k;
 			t->holds++;	/* the final hold, ended by a "done" batch */
+			if (t->in_hold)
+				hold_end(t, 0);
 		}
 	}
 	free(line);
@@ -582,7 +617,8 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 			       " tr_tdp=%" PRIu64 " zap_us=%.0f batches=%" PRIu64 " holds=%" PRIu64
 			       " hold_max_us=%.0f hold_mean_us=%.0f zap_hold_max_us=%.0f commit_hold_max_us=%.0f"
 			       " tdp_hold_max_us=%.0f rel_contention=%" PRIu64 " rel_resched=%" PRIu64
-			       " rel_budget=%" PRIu64 "\n",
+			       " rel_budget=%" PRIu64 " longest_hold_nr=%" PRIu64
+			       " longest_hold_pages=%" PRIu64 " budget_hold_pages=%.0f\n",
 			       label ? label : variant, variant, mmu, n, nd, r, op ? "move" : "delete",
 			       miss1 - miss0, p4k, pop_ns / 1e6,
 			       zap1 - zap0, (t1 - t0) / 1e3, win_ns / 1e6,
@@ -591,7 +627,8 @@ static void run_size(const char *variant, const char *mmu, uint64_t n)
 			       t.found, t.used, t.zapped, t.freed, t.tdp, t.duration / 1e3, t.batches,
 			       t.holds, t.longest / 1e3, t.holds ? t.hold_sum / 1e3 / t.holds : 0,
 			       t.zap_max / 1e3, t.commit_max / 1e3, t.tdp_max / 1e3,
-			       t.contention, t.resched, t.budget);
+			       t.contention, t.resched, t.budget, t.long_nr, t.long_pages,
+			       t.budget_holds ? (double)t.budget_pages / t.budget_holds : 0);
 			fflush(stdout);
 			if (ninv < 64) {
 				stall[ninv] = sl;
