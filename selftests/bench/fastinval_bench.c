@@ -53,14 +53,8 @@
 #include "kvm_util.h"
 #include "processor.h"
 
-#include "kvm_fastinval_names.h"
-
-static const char * const phase_names[] = {
-	KVM_FASTINVAL_PHASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
-};
-static const char * const release_names[] = {
-	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
-};
+/* The kselftests' trace parser (fi_trace_read_file()) and names tables. */
+#include "fastinval_util.h"
 
 #define BASE_GVA	0x20000000000ULL	/* 2 TiB: far from the library's maps */
 #define STRIDE		(2ULL << 20)		/* one guest page table per address */
@@ -291,116 +285,63 @@ struct tr {
 	uint64_t holds, hold_sum, zap_max, commit_max, tdp_max;
 	uint64_t contention, resched, budget;
 	/*
-	 * Pages per hold: the longest hold's (and which hold it was, 1 = the
-	 * first) against the mean of the holds the budget ended.  As many
-	 * pages in a longer hold: the CPU was elsewhere, not the zap.
+	 * The longest hold's number (1 = the first) and pages, against the
+	 * mean pages of the holds the budget ended: a long hold with fewer
+	 * pages than those was the CPU away from the zap, not the zap.
 	 */
-	uint64_t nr_holds, cur_pages, prev_lock, long_lock, long_pages, long_nr;
-	uint64_t budget_pages, budget_holds;
-	int in_hold;
+	uint64_t long_ns, long_nr, long_pages, budget_pages, budget_holds;
 };
-
-static void hold_end(struct tr *t, int budget)
-{
-	t->nr_holds++;
-	if (t->prev_lock > t->long_lock) {
-		t->long_lock = t->prev_lock;
-		t->long_pages = t->cur_pages;
-		t->long_nr = t->nr_holds;
-	}
-	if (budget) {
-		t->budget_pages += t->cur_pages;
-		t->budget_holds++;
-	}
-	t->cur_pages = 0;
-	t->prev_lock = 0;
-	t->in_hold = 0;
-}
 
 /* Sum up the memslot invalidations of this process's VM in the buffer. */
 static void trace_read(struct tr *t)
 {
-	char p[320], *line = NULL;
-	size_t cap = 0;
-	FILE *f;
-	uint64_t ids[64];
-	int nids = 0, i;
+	struct fi_trace ft;
+	char p[320];
+	int i, j;
 
 	memset(t, 0, sizeof(*t));
 	if (!tracedir[0])
 		return;
 	snprintf(p, sizeof(p), "%s/trace", tracedir);
-	f = fopen(p, "r");
-	if (!f)
-		return;
-	while (getline(&line, &cap, f) > 0) {
-		char *e, reason[32], phase[16], rel[16];
-		unsigned long long id, a, b, c, d, e1, f1, g, h, k;
-		int pid, mine;
+	fi_trace_read_file(&ft, p, NULL);
+	for (i = 0; i < ft.n; i++) {
+		const struct fi_inval *in = &ft.inv[i];
 
-		if ((e = strstr(line, "kvm_fastinval_start: "))) {
-			if (sscanf(e, "kvm_fastinval_start: id=%llu vm=%*s vm_pid=%d reason=%31s gen=%*u used_pages=%llu",
-				   &id, &pid, reason, &a) == 4 && pid == getpid() &&
-			    !strncmp(reason, "memslot_", 8) && nids < 64) {
-				ids[nids++] = id;
-				t->used += a;
-				t->found++;
+		if (in->vm_pid != getpid() || strncmp(in->reason, "memslot_", 8))
+			continue;
+		t->found++;
+		t->used += in->used_pages;
+		t->zap_max = max(t->zap_max, in->max_phase_ns[KVM_FASTINVAL_PHASE_ZAP]);
+		t->commit_max = max(t->commit_max, in->max_phase_ns[KVM_FASTINVAL_PHASE_COMMIT]);
+		t->tdp_max = max(t->tdp_max, in->max_phase_ns[KVM_FASTINVAL_PHASE_TDP]);
+		for (j = 0; j < in->nr_hold; j++) {
+			const struct fi_hold *h = &in->hold[j];
+
+			t->holds++;
+			t->hold_sum += h->ns;
+			if (h->ns > t->long_ns) {
+				t->long_ns = h->ns;
+				t->long_nr = j + 1;
+				t->long_pages = h->pages;
 			}
+			if (h->rel == KVM_FASTINVAL_REL_BUDGET) {
+				t->budget_pages += h->pages;
+				t->budget_holds++;
+			}
+		}
+		if (!in->ended)
 			continue;
-		}
-		if ((e = strstr(line, "kvm_fastinval_batch: "))) {
-			if (sscanf(e, "kvm_fastinval_batch: id=%llu phase=%15s pages=%llu hold_ns=%llu lock_ns=%llu release=%15s",
-				   &id, phase, &a, &b, &c, rel) != 6)
-				continue;
-			for (mine = 0, i = 0; i < nids; i++)
-				mine |= ids[i] == id;
-			if (!mine)
-				continue;
-			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_ZAP]) && c > t->zap_max)
-				t->zap_max = c;
-			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_COMMIT]) && c > t->commit_max)
-				t->commit_max = c;
-			if (!strcmp(phase, phase_names[KVM_FASTINVAL_PHASE_TDP]) && c > t->tdp_max)
-				t->tdp_max = c;
-			/* The final hold ("done") is counted at the end event. */
-			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE]))
-				t->holds++;
-			t->hold_sum += c;
-			/* A hold ends at a release other than done, or where lock_ns goes down. */
-			if (t->in_hold && c < t->prev_lock)
-				hold_end(t, 0);
-			t->in_hold = 1;
-			t->cur_pages += a;
-			t->prev_lock = c;
-			if (strcmp(rel, release_names[KVM_FASTINVAL_REL_DONE]))
-				hold_end(t, !strcmp(rel, release_names[KVM_FASTINVAL_REL_BUDGET]));
-			continue;
-		}
-		if ((e = strstr(line, "kvm_fastinval_end: "))) {
-			if (sscanf(e, "kvm_fastinval_end: id=%llu reason=%31s zapped=%llu freed=%llu tdp_sptes=%llu batches=%llu contention=%llu resched=%llu budget=%llu longest_hold_ns=%llu duration_ns=%llu",
-				   &id, reason, &a, &b, &c, &d, &e1, &f1, &g, &h, &k) != 11)
-				continue;
-			for (mine = 0, i = 0; i < nids; i++)
-				mine |= ids[i] == id;
-			if (!mine)
-				continue;
-			t->zapped += a;
-			t->freed += b;
-			t->tdp += c;
-			t->batches += d;
-			t->contention += e1;
-			t->resched += f1;
-			t->budget += g;
-			if (h > t->longest)
-				t->longest = h;
-			t->duration += k;
-			t->holds++;	/* the final hold, ended by a "done" batch */
-			if (t->in_hold)
-				hold_end(t, 0);
-		}
+		t->zapped += in->e_zapped;
+		t->freed += in->e_freed;
+		t->tdp += in->e_tdp;
+		t->batches += in->e_batches;
+		t->contention += in->e_cont;
+		t->resched += in->e_resched;
+		t->budget += in->e_budget;
+		t->longest = max(t->longest, in->e_longest);
+		t->duration += in->e_duration;
 	}
-	free(line);
-	fclose(f);
+	fi_trace_free(&ft);
 }
 
 /* ---- the run ---- */

@@ -315,9 +315,13 @@ static const char * const fi_rel_names[] = {
 	KVM_FASTINVAL_RELEASES(KVM_FASTINVAL_NAME, KVM_FASTINVAL_NAME)
 };
 
-/* One mmu_lock hold: its longest lock_ns and the pages done in it. */
+/*
+ * One mmu_lock hold: its longest lock_ns, the pages done in it and the
+ * release that ended it (done for the last).
+ */
 struct fi_hold {
 	uint64_t ns, pages;
+	int rel;
 };
 
 /* One invalidation as seen in the trace. */
@@ -326,10 +330,12 @@ struct fi_inval {
 	char vm[32];
 	char reason[24];
 	int vm_pid, stock, tdp_mmu, ended;
+	uint64_t used_pages;
 	int other_pid;		/* batch/end events whose vm_pid is not the start's */
 	/* from the batches */
 	uint64_t pages[KVM_FASTINVAL_NR_PHASES], batches[KVM_FASTINVAL_NR_PHASES], rel[KVM_FASTINVAL_NR_RELEASES];
 	uint64_t max_lock_ns, nr_batches;
+	uint64_t max_phase_ns[KVM_FASTINVAL_NR_PHASES];	/* longest lock_ns by phase */
 	/*
 	 * Longest lock_ns in the first mmu_lock hold (generation bump, root
 	 * invalidation, reload requests) and in the later ones.  A hold ends
@@ -376,7 +382,8 @@ static inline int fi_name_idx(const char *s, const char * const *names, int n)
 }
 
 /* A batch of @pages ending at @lock_ns, in the hold numbered in->holds. */
-static inline void fi_hold_add(struct fi_inval *in, uint64_t lock_ns, uint64_t pages)
+static inline void fi_hold_add(struct fi_inval *in, uint64_t lock_ns, uint64_t pages,
+			       int rel)
 {
 	struct fi_hold *h;
 
@@ -386,11 +393,12 @@ static inline void fi_hold_add(struct fi_inval *in, uint64_t lock_ns, uint64_t p
 			in->hold = realloc(in->hold, in->cap_hold * sizeof(*in->hold));
 			TEST_ASSERT(in->hold, "out of memory");
 		}
-		in->hold[in->nr_hold++] = (struct fi_hold){ 0, 0 };
+		in->hold[in->nr_hold++] = (struct fi_hold){ 0, 0, 0 };
 	}
 	h = &in->hold[in->nr_hold - 1];
 	h->ns = lock_ns > h->ns ? lock_ns : h->ns;
 	h->pages += pages;
+	h->rel = rel;
 }
 
 static inline void fi_trace_free(struct fi_trace *t)
@@ -405,18 +413,19 @@ static inline void fi_trace_free(struct fi_trace *t)
 }
 
 /*
- * Parse /sys/kernel/tracing/trace: the invalidations of the VM named @vm
+ * Parse a tracefs trace file (@path): the invalidations of the VM named @vm
  * (all if NULL).  fi_trace_free() frees what it allocated.
  */
-static inline void fi_trace_read(struct fi_trace *t, const char *vm)
+static inline void fi_trace_read_file(struct fi_trace *t, const char *path,
+				      const char *vm)
 {
-	FILE *f = fopen(FI_TRACEFS "/trace", "r");
+	FILE *f = fopen(path, "r");
 	char line[1024], *p, s1[32], s2[32], s3[32];
 	struct fi_inval *in;
-	uint64_t id, a, b, c;
+	uint64_t id, a, b, c, used;
 	int cap = 0, x, y, vp;
 
-	TEST_ASSERT(f, "opening " FI_TRACEFS "/trace: %s", strerror(errno));
+	TEST_ASSERT(f, "opening %s: %s", path, strerror(errno));
 	memset(t, 0, sizeof(*t));
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "LOST") && line[0] == '#')
@@ -425,8 +434,8 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			t->lost = 1;
 		if ((p = strstr(line, "kvm_fastinval_start: "))) {
 			p += strlen("kvm_fastinval_start: ");
-			if (sscanf(p, "id=%" SCNu64 " vm=%31s vm_pid=%d reason=%23s gen=%*u used_pages=%*u tdp_mmu=%d stock=%d",
-				   &id, s1, &vp, s2, &x, &y) != 6) {
+			if (sscanf(p, "id=%" SCNu64 " vm=%31s vm_pid=%d reason=%23s gen=%*u used_pages=%" SCNu64 " tdp_mmu=%d stock=%d",
+				   &id, s1, &vp, s2, &used, &x, &y) != 7) {
 				TEST_FAIL("unparsable start event: %s", line);
 			}
 			if (vm && strcmp(vm, s1))
@@ -446,6 +455,7 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			strcpy(in->reason, s2);
 			in->tdp_mmu = x;
 			in->stock = y;
+			in->used_pages = used;
 		} else if ((p = strstr(line, "kvm_fastinval_batch: "))) {
 			p += strlen("kvm_fastinval_batch: ");
 			if (sscanf(p, "id=%" SCNu64 " phase=%31s pages=%" SCNu64 " hold_ns=%" SCNu64 " lock_ns=%" SCNu64 " release=%31s vm_pid=%d",
@@ -470,7 +480,9 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 			in->rel[y]++;
 			if (!in->holds || (in->nr_batches && c < in->prev_lock_ns))
 				in->holds++;
-			fi_hold_add(in, c, a);
+			fi_hold_add(in, c, a, y);
+			if (c > in->max_phase_ns[x])
+				in->max_phase_ns[x] = c;
 			if (in->holds == 1 && c > in->max_first_ns)
 				in->max_first_ns = c;
 			if (in->holds > 1 && c > in->max_later_ns)
@@ -503,6 +515,12 @@ static inline void fi_trace_read(struct fi_trace *t, const char *vm)
 		}
 	}
 	fclose(f);
+}
+
+/* fi_trace_read_file() of the top-level tracefs buffer. */
+static inline void fi_trace_read(struct fi_trace *t, const char *vm)
+{
+	fi_trace_read_file(t, FI_TRACEFS "/trace", vm);
 }
 
 /*
