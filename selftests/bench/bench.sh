@@ -24,7 +24,8 @@
 # BENCH_PROFILE_FNS (more functions for it, comma-separated),
 # QEMU_MEM (4G), BENCH_TIMEOUT
 # (seconds per module and mode, default 1500), TCG_THREADS (1; 2: a host
-# thread per vCPU, results in build/bench/KVER/mttcg/).
+# thread per vCPU, results in build/bench/KVER/mttcg/), QEMU_SMP (2; 1: one
+# guest CPU, results in build/bench/KVER/smp1/).
 # Output: build/bench/KVER/: results.txt (RESULT lines), table.txt, trace
 # files and stat output, KVER.png; logs in build/logs/KVER/boot-bench*.
 set -uo pipefail
@@ -37,6 +38,7 @@ if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
 kver=$1
 out=$top/build/bench/$kver
 [ "${TCG_THREADS:-1}" = 1 ] || out=$out/mttcg
+[ "${QEMU_SMP:-2}" = 2 ] || out=$out/smp${QEMU_SMP}
 [ $smoke = 0 ] || out=$out/smoke
 mkdir -p "$out"
 stat=$top/build/stat/kvm-fastinval-stat
@@ -78,8 +80,8 @@ else
 		"bench/bench-guest.sh $timeout ${BENCH_PROFILE:+--profile $BENCH_PROFILE }${BENCH_PROFILE_FNS:+--profile-fns $BENCH_PROFILE_FNS }-s ${BENCH_SIZES:-1024,8192,32768,131072} -r ${BENCH_REPS:-1} ${BENCH_ARGS:-}" >"$list"
 fi
 nrun=$(($(wc -w <<<"$mods") * $(wc -w <<<"$modes")))
-name=bench$([ "${TCG_THREADS:-1}" = 1 ] || echo -mttcg)$([ $smoke = 1 ] && echo -smoke)
-echo "# bench: $kver, modules: $mods, modes: $modes, TCG threads: ${TCG_THREADS:-1}, list: $(tr '\n' ';' <"$list")"
+name=bench$([ "${TCG_THREADS:-1}" = 1 ] || echo -mttcg)$([ "${QEMU_SMP:-2}" = 2 ] || echo "-smp$QEMU_SMP")$([ $smoke = 1 ] && echo -smoke)
+echo "# bench: $kver, modules: $mods, modes: $modes, TCG threads: ${TCG_THREADS:-1}, vCPUs: ${QEMU_SMP:-2}, list: $(tr '\n' ';' <"$list")"
 t0=$SECONDS
 BOOT_MODE=selftests BOOT_NAME=$name SELFTESTS=$st SELFTEST_LIST=$list \
 	ST_MODULES=$mods ST_MODES=$modes QEMU_MEM=${QEMU_MEM:-4G} \

@@ -21,6 +21,8 @@
 #                  "plain" too: the plain rebuild (make plain), PLAIN_MODULE=
 #                  (default build/plain/KVER/arch/x86/kvm/kvm.ko)
 #   QEMU_MEM=      guest memory (default 2G)
+#   QEMU_SMP=      vCPUs (default 2; 1: the VM's vCPU thread and the ioctl
+#                  share one guest CPU)
 #   BOOT_APPEND=   more kernel command line
 #   TCG_THREADS=   1 (default): one TCG thread runs both vCPUs; 2: a thread
 #                  per vCPU (multi-threaded TCG, the vCPUs really run at once)
@@ -60,6 +62,10 @@ case ${TCG_THREADS:-1} in
 1) tcg=tcg,thread=single ;;
 2) tcg=tcg,thread=multi ;;
 *) die "TCG_THREADS=$TCG_THREADS: 1 or 2" ;;
+esac
+case ${QEMU_SMP:-2} in
+1 | 2) ;;
+*) die "QEMU_SMP=$QEMU_SMP: 1 or 2" ;;
 esac
 qemu=(qemu-system-x86_64)
 if [ -n "${QEMU_RELEASE:-}" ]; then
@@ -302,7 +308,7 @@ append+=${BOOT_APPEND:+ $BOOT_APPEND}
 # One TCG thread for all vCPUs by default: with a thread per vCPU, Debian
 # 12's QEMU 7.2 kills the guest with "Oops: int3" in its own text patching
 # (mttcg-probe.sh); QEMU_RELEASE=trixie (QEMU 10.0) does not.
-timeout -k 10 "$boot_timeout" "${qemu[@]}" -accel "$tcg" -cpu "$cpu" -smp 2 -m "${QEMU_MEM:-2G}" \
+timeout -k 10 "$boot_timeout" "${qemu[@]}" -accel "$tcg" -cpu "$cpu" -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-2G}" \
 	-nographic -monitor none -no-reboot \
 	-kernel "$image/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-serial stdio -serial "file:$tap" </dev/null >"$log" 2>&1
