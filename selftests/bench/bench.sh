@@ -152,13 +152,15 @@ fi
 [ ! -s "$out/profile.txt" ] || "$top/selftests/bench/bench-report.sh" --profile "$out/profile.txt" | tee -a "$out/table.txt"
 # Under TCG the same code runs up to ~1.4x slower in shadow mode when its
 # hottest call crosses a 4 KiB page: say where it sits in each module.
-stock_ko=$(find "${IMAGES_DIR:-$top/build/images}/$kver" -path '*/kernel/arch/x86/kvm/kvm.ko*' 2>/dev/null | head -n 1)
+kos=()
+[[ " $mods " != *" stock "* ]] ||
+	kos+=("stock kvm.ko=$(find "${IMAGES_DIR:-$top/build/images}/$kver" -path '*/kernel/arch/x86/kvm/kvm.ko*' 2>/dev/null | head -n 1)")
+[[ " $mods " != *" plain "* ]] || kos+=("plain rebuild=${PLAIN_MODULE:-$top/build/plain/$kver/arch/x86/kvm/kvm.ko}")
+[[ " $mods " != *" ours "* ]] || kos+=("kvm-fastinval=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm.ko}")
 {
 	echo
 	echo "Layout of the shadow zap's hottest call (selftests/bench/tcg-layout.sh):"
 	echo
-	"$top/selftests/bench/tcg-layout.sh" "stock kvm.ko=$stock_ko" \
-		"plain rebuild=${PLAIN_MODULE:-$top/build/plain/$kver/arch/x86/kvm/kvm.ko}" \
-		"kvm-fastinval=${MODULE:-$top/build/$kver/arch/x86/kvm/kvm.ko}"
+	"$top/selftests/bench/tcg-layout.sh" "${kos[@]}"
 } | tee -a "$out/table.txt"
 [ $boot_rc -eq 0 ] || echo "# bench: the guest did not finish everything (rc $boot_rc), see $out/boot.log"
